@@ -1,0 +1,23 @@
+//! Kantor's pure domain core.
+//!
+//! This crate knows nothing about IO: no tokio, no SQL, no HTTP and no clock. Functions that need
+//! the time take it as an argument, so every rule here is tested deterministically with plain
+//! `#[test]`s.
+//!
+//! # Layout
+//!
+//! - [`ids`]: newtype ids (UUIDv7, time-sortable) for every entity.
+//! - [`role`]: organisation roles and member status.
+//! - [`policy`]: the one place that answers "may this actor do that?".
+//! - [`validate`]: field rules shared by every write (emails, names, time zones, passwords).
+//! - [`import`]: turning rows of a staff spreadsheet into validated members, with per-row errors.
+//! - [`event`]: the realtime event envelope and audiences.
+
+pub mod event;
+pub mod ids;
+pub mod import;
+pub mod policy;
+pub mod role;
+pub mod validate;
+
+pub use validate::Invalid;

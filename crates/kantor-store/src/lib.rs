@@ -1,0 +1,74 @@
+//! Kantor's storage API: one SQL path over SQLite (embedded default) and PostgreSQL (scale-out).
+//!
+//! Domain queries are written once, in the SQL both databases understand, and run through
+//! sqlx's `Any` driver; the few places that differ (auto-increment columns, row locks, the
+//! advisory lock around migrations) ask [`Store::backend`]. The conformance tests in `tests/`
+//! run every body against a temporary SQLite file and a fresh PostgreSQL database.
+//!
+//! Columns use the portable subset: ids are UUIDv7 text, instants are `BIGINT` milliseconds
+//! since the epoch (UTC), flags are `BIGINT` 0/1.
+//!
+//! # Layout
+//!
+//! - [`db`]: opening pools, the single-writer rule for SQLite, transactions ([`Tx`]).
+//! - [`migrate`]: embedded migrations, applied at start and by `kantor migrate`.
+//! - [`row`]: small helpers to read typed values out of `Any` rows.
+//! - [`accounts`]: users, sessions, API tokens, password resets.
+//! - [`orgs`]: organisations, memberships, units, invites, imports.
+//! - [`audit`]: the audit log of admin and HR actions.
+//! - [`files`]: metadata of stored blobs.
+//! - [`events`]: the outbox, the relay that numbers events, and reads for resume.
+//! - [`jobs`]: the durable, leased job queue.
+//! - [`settings`]: server-wide key/value settings (setup token).
+//! - [`testing`]: fresh databases for tests on both backends.
+
+pub mod accounts;
+pub mod audit;
+pub mod db;
+pub mod events;
+pub mod files;
+pub mod jobs;
+pub mod migrate;
+pub mod orgs;
+pub mod row;
+pub mod settings;
+pub mod testing;
+
+pub use db::{Backend, Store, StoreOptions, Tx};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such row (in this organisation).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness constraint refused the write; the string names the constraint or column.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A stored value could not be read back (corrupt or from a newer version).
+    #[error("corrupt value in column {0}")]
+    Corrupt(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Maps unique-violation database errors to [`StoreError::Conflict`], naming what collided.
+    pub fn from_write(err: sqlx::Error) -> StoreError {
+        if let sqlx::Error::Database(db) = &err {
+            if db.is_unique_violation() {
+                let msg = db.message().to_string();
+                let what = db.constraint().map(str::to_string).unwrap_or(msg);
+                return StoreError::Conflict(what);
+            }
+        }
+        StoreError::Database(err)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Generates a new time-sortable id.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
