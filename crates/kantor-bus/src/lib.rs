@@ -1,1 +1,189 @@
-//! placeholder
+//! Kantor's bus: how one node tells every node (itself included) that something happened.
+//!
+//! Two implementations behind one type: an in-process broadcast for the single-machine
+//! default, and NATS core pub/sub when several nodes share a PostgreSQL. NATS core delivers at
+//! most once, so nothing relies on the bus alone: events are numbered in the store, and a node
+//! that notices a gap (or hears nothing for a while) reads what it missed from the store.
+//!
+//! # Layout
+//!
+//! Everything is in this file: [`Topic`], [`Message`], and [`Bus`] with its two backends.
+
+use bytes::Bytes;
+use futures::StreamExt;
+use tokio::sync::broadcast;
+
+/// What a message is about. Each topic maps to one NATS subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    /// Numbered events, as relayed from the store (JSON of one batch).
+    Events,
+    /// Control messages between nodes: a session ended, a member was deactivated, caches to drop.
+    Control,
+}
+
+impl Topic {
+    fn subject(self) -> &'static str {
+        match self {
+            Topic::Events => "kantor.events",
+            Topic::Control => "kantor.control",
+        }
+    }
+
+    fn from_subject(s: &str) -> Option<Topic> {
+        match s {
+            "kantor.events" => Some(Topic::Events),
+            "kantor.control" => Some(Topic::Control),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub topic: Topic,
+    pub payload: Bytes,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("cannot connect to NATS: {0}")]
+    Connect(String),
+    #[error("cannot publish to NATS: {0}")]
+    Publish(String),
+}
+
+/// Local subscribers lag at most this many messages before they are told they lagged (and
+/// then catch up from the store).
+const LOCAL_CAPACITY: usize = 4096;
+
+#[derive(Clone)]
+pub struct Bus {
+    /// Every message this node receives, whichever backend carried it, is re-broadcast here.
+    local: broadcast::Sender<Message>,
+    nats: Option<async_nats::Client>,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bus")
+            .field("nats", &self.nats.is_some())
+            .finish()
+    }
+}
+
+impl Bus {
+    /// A bus inside this process only.
+    pub fn in_process() -> Bus {
+        let (local, _) = broadcast::channel(LOCAL_CAPACITY);
+        Bus { local, nats: None }
+    }
+
+    /// A bus over NATS. Messages this node publishes come back to it through NATS like
+    /// everyone else's, so every node sees one ordered stream per subject.
+    pub async fn nats(url: &str) -> Result<Bus, BusError> {
+        let client = async_nats::ConnectOptions::new()
+            .name("kantor")
+            .retry_on_initial_connect()
+            .connection_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(|e| BusError::Connect(e.to_string()))?;
+        let (local, _) = broadcast::channel(LOCAL_CAPACITY);
+        let mut sub = client
+            .subscribe("kantor.>")
+            .await
+            .map_err(|e| BusError::Connect(e.to_string()))?;
+        let forward = local.clone();
+        tokio::spawn(async move {
+            while let Some(msg) = sub.next().await {
+                if let Some(topic) = Topic::from_subject(msg.subject.as_str()) {
+                    // No receivers is fine: nobody is listening yet.
+                    let _ = forward.send(Message {
+                        topic,
+                        payload: msg.payload,
+                    });
+                }
+            }
+            tracing::warn!("NATS subscription ended");
+        });
+        Ok(Bus {
+            local,
+            nats: Some(client),
+        })
+    }
+
+    pub async fn publish(&self, topic: Topic, payload: Bytes) -> Result<(), BusError> {
+        match &self.nats {
+            None => {
+                let _ = self.local.send(Message { topic, payload });
+                Ok(())
+            }
+            Some(client) => client
+                .publish(topic.subject(), payload)
+                .await
+                .map_err(|e| BusError::Publish(e.to_string())),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Message> {
+        self.local.subscribe()
+    }
+
+    pub fn is_nats(&self) -> bool {
+        self.nats.is_some()
+    }
+
+    /// Whether the bus can carry messages now (for `/readyz`).
+    pub fn is_connected(&self) -> bool {
+        match &self.nats {
+            None => true,
+            Some(c) => c.connection_state() == async_nats::connection::State::Connected,
+        }
+    }
+
+    /// Flushes what was published (NATS), so a test or shutdown knows it left this node.
+    pub async fn flush(&self) {
+        if let Some(c) = &self.nats {
+            let _ = c.flush().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn in_process_bus_delivers_to_every_subscriber() {
+        let bus = Bus::in_process();
+        let mut a = bus.subscribe();
+        let mut b = bus.subscribe();
+        bus.publish(Topic::Events, Bytes::from_static(b"1"))
+            .await
+            .expect("publish");
+        assert_eq!(a.recv().await.expect("a").payload, "1");
+        assert_eq!(b.recv().await.expect("b").payload, "1");
+    }
+
+    #[tokio::test]
+    async fn nats_bus_delivers_between_two_clients() {
+        let url = std::env::var("KANTOR_TEST_NATS_URL")
+            .expect("KANTOR_TEST_NATS_URL is not set: run the tests with `make test`");
+        let one = Bus::nats(&url).await.expect("connect one");
+        let two = Bus::nats(&url).await.expect("connect two");
+        let mut rx = two.subscribe();
+        // The subscription is live once a round trip has happened.
+        two.flush().await;
+        one.publish(Topic::Control, Bytes::from_static(b"hello"))
+            .await
+            .expect("publish");
+        one.flush().await;
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+            .await
+            .expect("delivered in time")
+            .expect("message");
+        assert_eq!(msg.topic, Topic::Control);
+        assert_eq!(msg.payload, "hello");
+    }
+}

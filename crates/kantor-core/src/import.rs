@@ -34,15 +34,22 @@ impl Column {
             .trim_start_matches('\u{feff}')
             .to_lowercase()
             .chars()
-            .map(|c| if c == ' ' || c == '-' || c == '.' { '_' } else { c })
+            .map(|c| {
+                if c == ' ' || c == '-' || c == '.' {
+                    '_'
+                } else {
+                    c
+                }
+            })
             .collect();
         Some(match h.as_str() {
             "name" | "nama" | "full_name" | "nama_lengkap" => Column::Name,
             "email" | "e_mail" | "surel" => Column::Email,
-            "phone" | "telepon" | "telp" | "hp" | "no_hp" | "nomor_hp" | "phone_number" => Column::Phone,
-            "employee_number" | "nip" | "nik" | "nik_karyawan" | "nomor_pegawai" | "employee_no" => {
-                Column::EmployeeNumber
+            "phone" | "telepon" | "telp" | "hp" | "no_hp" | "nomor_hp" | "phone_number" => {
+                Column::Phone
             }
+            "employee_number" | "nip" | "nik" | "nik_karyawan" | "nomor_pegawai"
+            | "employee_no" => Column::EmployeeNumber,
             "unit" | "unit_kerja" | "unit_path" | "department" | "divisi" => Column::Unit,
             "position" | "jabatan" | "title" => Column::Position,
             "time_zone" | "timezone" | "zona_waktu" | "tz" => Column::TimeZone,
@@ -132,28 +139,44 @@ pub fn validate_rows(
             continue;
         }
         let cell = |c: Column| -> &str {
-            columns.get(&c).and_then(|&i| row.get(i)).map(String::as_str).unwrap_or("")
+            columns
+                .get(&c)
+                .and_then(|&i| row.get(i))
+                .map(String::as_str)
+                .unwrap_or("")
         };
         let mut errors = Vec::new();
         let mut keep = |r: Result<String, validate::Invalid>, raw: &str| match r {
             Ok(v) => v,
             Err(e) => {
-                errors.push(RowError { field: e.field, code: e.code });
+                errors.push(RowError {
+                    field: e.field,
+                    code: e.code,
+                });
                 raw.trim().to_string()
             }
         };
-        let name = keep(validate::name("name", cell(Column::Name)), cell(Column::Name));
+        let name = keep(
+            validate::name("name", cell(Column::Name)),
+            cell(Column::Name),
+        );
         let email = keep(validate::email(cell(Column::Email)), cell(Column::Email));
         let phone = match validate::phone(Some(cell(Column::Phone))) {
             Ok(p) => p,
             Err(e) => {
-                errors.push(RowError { field: e.field, code: e.code });
+                errors.push(RowError {
+                    field: e.field,
+                    code: e.code,
+                });
                 Some(cell(Column::Phone).trim().to_string())
             }
         };
         let mut optional = |field: &'static str, raw: &str, max: usize| {
             validate::optional_text(field, Some(raw), max).unwrap_or_else(|e| {
-                errors.push(RowError { field: e.field, code: e.code });
+                errors.push(RowError {
+                    field: e.field,
+                    code: e.code,
+                });
                 Some(raw.trim().to_string())
             })
         };
@@ -165,8 +188,14 @@ pub fn validate_rows(
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect();
-        if unit_path.iter().any(|u| u.chars().count() > validate::MAX_NAME_CHARS) {
-            errors.push(RowError { field: "unit", code: "validation.too_long" });
+        if unit_path
+            .iter()
+            .any(|u| u.chars().count() > validate::MAX_NAME_CHARS)
+        {
+            errors.push(RowError {
+                field: "unit",
+                code: "validation.too_long",
+            });
         }
         let tz_raw = cell(Column::TimeZone).trim();
         let time_zone = if tz_raw.is_empty() {
@@ -177,23 +206,38 @@ pub fn validate_rows(
             match validate::time_zone("time_zone", tz_raw) {
                 Ok(z) => z,
                 Err(e) => {
-                    errors.push(RowError { field: e.field, code: e.code });
+                    errors.push(RowError {
+                        field: e.field,
+                        code: e.code,
+                    });
                     tz_raw.to_string()
                 }
             }
         };
         if !errors.iter().any(|e| e.field == "email") {
             if ctx.existing_emails.contains(&email) {
-                errors.push(RowError { field: "email", code: "member.email_taken" });
+                errors.push(RowError {
+                    field: "email",
+                    code: "member.email_taken",
+                });
             } else if !seen_emails.insert(email.clone()) {
-                errors.push(RowError { field: "email", code: "import.duplicate_in_file" });
+                errors.push(RowError {
+                    field: "email",
+                    code: "import.duplicate_in_file",
+                });
             }
         }
         if let Some(n) = &employee_number {
             if ctx.existing_employee_numbers.contains(n) {
-                errors.push(RowError { field: "employee_number", code: "member.employee_number_taken" });
+                errors.push(RowError {
+                    field: "employee_number",
+                    code: "member.employee_number_taken",
+                });
             } else if !seen_numbers.insert(n.clone()) {
-                errors.push(RowError { field: "employee_number", code: "import.duplicate_in_file" });
+                errors.push(RowError {
+                    field: "employee_number",
+                    code: "import.duplicate_in_file",
+                });
             }
         }
         out.push(ImportRow {
@@ -234,8 +278,22 @@ mod tests {
     #[test]
     fn indonesian_headers_and_zone_abbreviations_are_understood() {
         let rows = check(
-            &["Nama", "Email", "NIP", "Unit Kerja", "Jabatan", "Zona Waktu"],
-            &[&["Siti Rahma", "SITI@kominfo.go.id", "198703152010012001", "Dinas Kominfo / Bidang TIK", "Kepala Seksi", "WITA"]],
+            &[
+                "Nama",
+                "Email",
+                "NIP",
+                "Unit Kerja",
+                "Jabatan",
+                "Zona Waktu",
+            ],
+            &[&[
+                "Siti Rahma",
+                "SITI@kominfo.go.id",
+                "198703152010012001",
+                "Dinas Kominfo / Bidang TIK",
+                "Kepala Seksi",
+                "WITA",
+            ]],
             &[],
         );
         let r = &rows[0];
@@ -260,22 +318,46 @@ mod tests {
             &["old@x.id"],
         );
         assert_eq!(rows.len(), 4, "the blank row is skipped");
-        assert_eq!(rows[0].errors, vec![RowError { field: "name", code: "validation.required" }]);
+        assert_eq!(
+            rows[0].errors,
+            vec![RowError {
+                field: "name",
+                code: "validation.required"
+            }]
+        );
         assert_eq!(
             rows[1].errors,
             vec![
-                RowError { field: "email", code: "validation.email" },
-                RowError { field: "time_zone", code: "validation.time_zone" }
+                RowError {
+                    field: "email",
+                    code: "validation.email"
+                },
+                RowError {
+                    field: "time_zone",
+                    code: "validation.time_zone"
+                }
             ]
         );
         assert_eq!(
             rows[2].errors,
             vec![
-                RowError { field: "email", code: "import.duplicate_in_file" },
-                RowError { field: "employee_number", code: "import.duplicate_in_file" }
+                RowError {
+                    field: "email",
+                    code: "import.duplicate_in_file"
+                },
+                RowError {
+                    field: "employee_number",
+                    code: "import.duplicate_in_file"
+                }
             ]
         );
-        assert_eq!(rows[3].errors, vec![RowError { field: "email", code: "member.email_taken" }]);
+        assert_eq!(
+            rows[3].errors,
+            vec![RowError {
+                field: "email",
+                code: "member.email_taken"
+            }]
+        );
         assert_eq!(rows[3].line, 6);
     }
 

@@ -27,15 +27,24 @@ pub enum Action {
     ListMembers,
     ReadMember,
     /// Change a member's role. `target_role` is the role being granted or taken away.
-    ChangeRole { current: Role, new: Role },
+    ChangeRole {
+        current: Role,
+        new: Role,
+    },
     /// Change unit, position or employee number.
     UpdateMemberProfile,
-    Deactivate { target_role: Role },
-    IssuePasswordReset { target_role: Role },
+    Deactivate {
+        target_role: Role,
+    },
+    IssuePasswordReset {
+        target_role: Role,
+    },
     ReadUnits,
     ManageUnits,
     ManageInvites,
-    InviteRole { role: Role },
+    InviteRole {
+        role: Role,
+    },
     ImportMembers,
     ReadAudit,
 }
@@ -111,17 +120,58 @@ mod tests {
     fn hr_imports_and_edits_profiles_but_not_roles() {
         check(Role::Hr, Action::ImportMembers, true);
         check(Role::Hr, Action::UpdateMemberProfile, true);
-        check(Role::Hr, Action::ChangeRole { current: Role::Member, new: Role::Admin }, false);
+        check(
+            Role::Hr,
+            Action::ChangeRole {
+                current: Role::Member,
+                new: Role::Admin,
+            },
+            false,
+        );
         check(Role::Hr, Action::ManageInvites, false);
     }
 
     #[test]
     fn only_owners_touch_owners() {
-        check(Role::Admin, Action::ChangeRole { current: Role::Member, new: Role::Admin }, true);
-        check(Role::Admin, Action::ChangeRole { current: Role::Member, new: Role::Owner }, false);
-        check(Role::Admin, Action::ChangeRole { current: Role::Owner, new: Role::Admin }, false);
-        check(Role::Owner, Action::ChangeRole { current: Role::Owner, new: Role::Admin }, true);
-        check(Role::Admin, Action::Deactivate { target_role: Role::Owner }, false);
+        check(
+            Role::Admin,
+            Action::ChangeRole {
+                current: Role::Member,
+                new: Role::Admin,
+            },
+            true,
+        );
+        check(
+            Role::Admin,
+            Action::ChangeRole {
+                current: Role::Member,
+                new: Role::Owner,
+            },
+            false,
+        );
+        check(
+            Role::Admin,
+            Action::ChangeRole {
+                current: Role::Owner,
+                new: Role::Admin,
+            },
+            false,
+        );
+        check(
+            Role::Owner,
+            Action::ChangeRole {
+                current: Role::Owner,
+                new: Role::Admin,
+            },
+            true,
+        );
+        check(
+            Role::Admin,
+            Action::Deactivate {
+                target_role: Role::Owner,
+            },
+            false,
+        );
         check(Role::Admin, Action::InviteRole { role: Role::Owner }, false);
     }
 

@@ -16,7 +16,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Owner, Role::Admin, Role::Hr, Role::Member, Role::Guest];
+    pub const ALL: [Role; 5] = [
+        Role::Owner,
+        Role::Admin,
+        Role::Hr,
+        Role::Member,
+        Role::Guest,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -59,9 +65,13 @@ impl MemberStatus {
     }
 
     pub fn parse(s: &str) -> Option<MemberStatus> {
-        [MemberStatus::Invited, MemberStatus::Active, MemberStatus::Deactivated]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            MemberStatus::Invited,
+            MemberStatus::Active,
+            MemberStatus::Deactivated,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 

@@ -15,7 +15,11 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
-        Invalid { field, code, message: message.into() }
+        Invalid {
+            field,
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -39,7 +43,11 @@ pub const INDONESIAN_ZONES: [&str; 3] = ["Asia/Jakarta", "Asia/Makassar", "Asia/
 pub fn text(field: &'static str, value: &str, max_chars: usize) -> Result<String, Invalid> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(Invalid::new(field, "validation.required", format!("{field} must not be empty")));
+        return Err(Invalid::new(
+            field,
+            "validation.required",
+            format!("{field} must not be empty"),
+        ));
     }
     if value.chars().count() > max_chars {
         return Err(Invalid::new(
@@ -49,7 +57,11 @@ pub fn text(field: &'static str, value: &str, max_chars: usize) -> Result<String
         ));
     }
     if value.chars().any(|c| c.is_control()) {
-        return Err(Invalid::new(field, "validation.invalid", format!("{field} has control characters")));
+        return Err(Invalid::new(
+            field,
+            "validation.invalid",
+            format!("{field} has control characters"),
+        ));
     }
     Ok(value.to_string())
 }
@@ -98,7 +110,11 @@ pub fn password(field: &'static str, value: &str) -> Result<(), Invalid> {
         ));
     }
     if n > MAX_PASSWORD_CHARS {
-        return Err(Invalid::new(field, "validation.too_long", "password is too long"));
+        return Err(Invalid::new(
+            field,
+            "validation.too_long",
+            "password is too long",
+        ));
     }
     Ok(())
 }
@@ -108,7 +124,11 @@ pub fn time_zone(field: &'static str, value: &str) -> Result<String, Invalid> {
     let v = value.trim();
     // "UTC" and friends are accepted; abbreviations like "WIB" are not zones.
     if v.is_empty() || v.len() > 64 || jiff::tz::TimeZone::get(v).is_err() {
-        return Err(Invalid::new(field, "validation.time_zone", format!("{value:?} is not an IANA time zone")));
+        return Err(Invalid::new(
+            field,
+            "validation.time_zone",
+            format!("{value:?} is not an IANA time zone"),
+        ));
     }
     Ok(v.to_string())
 }
@@ -118,17 +138,29 @@ pub fn language(value: &str) -> Result<String, Invalid> {
     if LANGUAGES.contains(&v.as_str()) {
         Ok(v)
     } else {
-        Err(Invalid::new("language", "validation.language", "language must be \"id\" or \"en\""))
+        Err(Invalid::new(
+            "language",
+            "validation.language",
+            "language must be \"id\" or \"en\"",
+        ))
     }
 }
 
 /// A phone number as people write it (`+62 812-3456-7890`); stored as given, trimmed.
 pub fn phone(value: Option<&str>) -> Result<Option<String>, Invalid> {
-    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
-    let ok_chars = v.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let ok_chars = v
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     let digits = v.chars().filter(char::is_ascii_digit).count();
     if !ok_chars || !(6..=20).contains(&digits) || v.len() > 32 {
-        return Err(Invalid::new("phone", "validation.phone", "not a valid phone number"));
+        return Err(Invalid::new(
+            "phone",
+            "validation.phone",
+            "not a valid phone number",
+        ));
     }
     Ok(Some(v.to_string()))
 }
@@ -139,8 +171,13 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(email("  Budi@Kominfo.go.ID ").as_deref(), Ok("budi@kominfo.go.id"));
-        for bad in ["", "budi", "budi@", "@x.id", "a b@x.id", "a@b", "a@.id", "a@x..id", "a@b@c.id"] {
+        assert_eq!(
+            email("  Budi@Kominfo.go.ID ").as_deref(),
+            Ok("budi@kominfo.go.id")
+        );
+        for bad in [
+            "", "budi", "budi@", "@x.id", "a b@x.id", "a@b", "a@.id", "a@x..id", "a@b@c.id",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }
@@ -150,7 +187,10 @@ mod tests {
         for tz in INDONESIAN_ZONES {
             assert_eq!(time_zone("time_zone", tz).as_deref(), Ok(tz));
         }
-        assert_eq!(time_zone("time_zone", "WIB").unwrap_err().code, "validation.time_zone");
+        assert_eq!(
+            time_zone("time_zone", "WIB").unwrap_err().code,
+            "validation.time_zone"
+        );
         assert!(time_zone("time_zone", "Mars/Olympus").is_err());
     }
 
@@ -158,14 +198,26 @@ mod tests {
     fn text_keeps_quotes_html_and_emoji_verbatim() {
         let v = r#"O'Brien "<b>" ; DROP TABLE users; -- 🎉"#;
         assert_eq!(text("name", v, 200).as_deref(), Ok(v));
-        assert_eq!(text("name", "   ", 200).unwrap_err().code, "validation.required");
-        assert_eq!(text("name", "a\u{0}b", 200).unwrap_err().code, "validation.invalid");
-        assert_eq!(text("name", &"x".repeat(201), 200).unwrap_err().code, "validation.too_long");
+        assert_eq!(
+            text("name", "   ", 200).unwrap_err().code,
+            "validation.required"
+        );
+        assert_eq!(
+            text("name", "a\u{0}b", 200).unwrap_err().code,
+            "validation.invalid"
+        );
+        assert_eq!(
+            text("name", &"x".repeat(201), 200).unwrap_err().code,
+            "validation.too_long"
+        );
     }
 
     #[test]
     fn phones_and_passwords() {
-        assert_eq!(phone(Some(" +62 812-3456-7890 ")).unwrap().as_deref(), Some("+62 812-3456-7890"));
+        assert_eq!(
+            phone(Some(" +62 812-3456-7890 ")).unwrap().as_deref(),
+            Some("+62 812-3456-7890")
+        );
         assert!(phone(Some("call me")).is_err());
         assert_eq!(phone(Some("")), Ok(None));
         assert!(password("password", "short").is_err());

@@ -146,10 +146,16 @@ pub async fn user_id_by_email(conn: &mut AnyConnection, email: &str) -> Result<O
         .bind(email)
         .fetch_optional(conn)
         .await?;
-    id.map(|s| s.parse().map_err(|_| StoreError::Corrupt("id"))).transpose()
+    id.map(|s| s.parse().map_err(|_| StoreError::Corrupt("id")))
+        .transpose()
 }
 
-pub async fn update_user(conn: &mut AnyConnection, id: UserId, patch: &UserPatch, now: i64) -> Result<User> {
+pub async fn update_user(
+    conn: &mut AnyConnection,
+    id: UserId,
+    patch: &UserPatch,
+    now: i64,
+) -> Result<User> {
     let current = user_by_id(conn, id).await?;
     let phone = match &patch.phone {
         Some(p) => p.clone(),
@@ -170,7 +176,21 @@ pub async fn update_user(conn: &mut AnyConnection, id: UserId, patch: &UserPatch
     user_by_id(conn, id).await
 }
 
-pub async fn set_password(conn: &mut AnyConnection, id: UserId, hash: &str, now: i64) -> Result<()> {
+pub async fn has_password(conn: &mut AnyConnection, id: UserId) -> Result<bool> {
+    let h: Option<Option<String>> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(conn)
+            .await?;
+    Ok(h.flatten().is_some())
+}
+
+pub async fn set_password(
+    conn: &mut AnyConnection,
+    id: UserId,
+    hash: &str,
+    now: i64,
+) -> Result<()> {
     let done = sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
         .bind(id.to_string())
         .bind(hash)
@@ -184,14 +204,22 @@ pub async fn set_password(conn: &mut AnyConnection, id: UserId, hash: &str, now:
 }
 
 /// Stores a TOTP secret; `enabled` says whether login now requires it.
-pub async fn set_totp(conn: &mut AnyConnection, id: UserId, secret: Option<&str>, enabled: bool, now: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET totp_secret = $2, totp_enabled = $3, updated_at = $4 WHERE id = $1")
-        .bind(id.to_string())
-        .bind(secret)
-        .bind(flag(enabled))
-        .bind(now)
-        .execute(conn)
-        .await?;
+pub async fn set_totp(
+    conn: &mut AnyConnection,
+    id: UserId,
+    secret: Option<&str>,
+    enabled: bool,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET totp_secret = $2, totp_enabled = $3, updated_at = $4 WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .bind(secret)
+    .bind(flag(enabled))
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -244,22 +272,21 @@ impl Store {
     }
 
     // --- sessions ---------------------------------------------------------------------------
-
 }
 
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_session(
-        conn: &mut AnyConnection,
-        user_id: UserId,
-        token_hash: &str,
-        csrf_token: &str,
-        user_agent: Option<&str>,
-        ip: Option<&str>,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<Session> {
-        let id = SessionId(new_id());
-        sqlx::query(
+    conn: &mut AnyConnection,
+    user_id: UserId,
+    token_hash: &str,
+    csrf_token: &str,
+    user_agent: Option<&str>,
+    ip: Option<&str>,
+    now: i64,
+    expires_at: i64,
+) -> Result<Session> {
+    let id = SessionId(new_id());
+    sqlx::query(
             "INSERT INTO sessions (id, user_id, token_hash, csrf_token, user_agent, ip, created_at, last_seen_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
         )
@@ -273,11 +300,11 @@ pub async fn insert_session(
         .bind(expires_at)
         .execute(&mut *conn)
         .await?;
-        let row = sqlx::query("SELECT * FROM sessions WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_one(conn)
-            .await?;
-        session_from(&row)
+    let row = sqlx::query("SELECT * FROM sessions WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(conn)
+        .await?;
+    session_from(&row)
 }
 
 impl Store {
@@ -325,15 +352,22 @@ impl Store {
 
     /// A live token's owner by token hash.
     pub async fn token_by_hash(&self, token_hash: &str) -> Result<Option<ApiToken>> {
-        let row = sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(token_hash)
-            .fetch_optional(self.reader())
-            .await?;
+        let row =
+            sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+                .bind(token_hash)
+                .fetch_optional(self.reader())
+                .await?;
         row.as_ref().map(token_from).transpose()
     }
 }
 
-pub async fn insert_token(conn: &mut AnyConnection, user_id: UserId, name: &str, token_hash: &str, now: i64) -> Result<ApiToken> {
+pub async fn insert_token(
+    conn: &mut AnyConnection,
+    user_id: UserId,
+    name: &str,
+    token_hash: &str,
+    now: i64,
+) -> Result<ApiToken> {
     let id = TokenId(new_id());
     sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(id.to_string())
@@ -343,11 +377,22 @@ pub async fn insert_token(conn: &mut AnyConnection, user_id: UserId, name: &str,
         .bind(now)
         .execute(&mut *conn)
         .await?;
-    Ok(ApiToken { id, user_id, name: name.to_string(), created_at: now, last_used_at: None })
+    Ok(ApiToken {
+        id,
+        user_id,
+        name: name.to_string(),
+        created_at: now,
+        last_used_at: None,
+    })
 }
 
 /// Revokes one of the user's tokens; `NotFound` if it is not theirs or already revoked.
-pub async fn revoke_token(conn: &mut AnyConnection, user_id: UserId, id: TokenId, now: i64) -> Result<()> {
+pub async fn revoke_token(
+    conn: &mut AnyConnection,
+    user_id: UserId,
+    id: TokenId,
+    now: i64,
+) -> Result<()> {
     let done = sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
         .bind(id.to_string())
         .bind(user_id.to_string())
@@ -361,11 +406,17 @@ pub async fn revoke_token(conn: &mut AnyConnection, user_id: UserId, id: TokenId
 }
 
 /// Revokes all of a user's tokens; returns their hashes so caches can drop them.
-pub async fn revoke_all_tokens(conn: &mut AnyConnection, user_id: UserId, now: i64) -> Result<Vec<String>> {
-    let hashes: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL")
-        .bind(user_id.to_string())
-        .fetch_all(&mut *conn)
-        .await?;
+pub async fn revoke_all_tokens(
+    conn: &mut AnyConnection,
+    user_id: UserId,
+    now: i64,
+) -> Result<Vec<String>> {
+    let hashes: Vec<String> = sqlx::query_scalar(
+        "SELECT token_hash FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
     sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
         .bind(user_id.to_string())
         .bind(now)
@@ -383,13 +434,18 @@ pub async fn token_hash_of(conn: &mut AnyConnection, id: TokenId) -> Result<Stri
 }
 
 /// Deletes sessions of a user (all, or all but `keep`); returns the deleted token hashes.
-pub async fn delete_sessions(conn: &mut AnyConnection, user_id: UserId, keep: Option<SessionId>) -> Result<Vec<String>> {
+pub async fn delete_sessions(
+    conn: &mut AnyConnection,
+    user_id: UserId,
+    keep: Option<SessionId>,
+) -> Result<Vec<String>> {
     let keep = keep.map(|k| k.to_string()).unwrap_or_default();
-    let hashes: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM sessions WHERE user_id = $1 AND id <> $2")
-        .bind(user_id.to_string())
-        .bind(&keep)
-        .fetch_all(&mut *conn)
-        .await?;
+    let hashes: Vec<String> =
+        sqlx::query_scalar("SELECT token_hash FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user_id.to_string())
+            .bind(&keep)
+            .fetch_all(&mut *conn)
+            .await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
         .bind(user_id.to_string())
         .bind(&keep)
@@ -399,14 +455,22 @@ pub async fn delete_sessions(conn: &mut AnyConnection, user_id: UserId, keep: Op
 }
 
 /// Deletes one session of the user; returns its token hash.
-pub async fn delete_session(conn: &mut AnyConnection, user_id: UserId, id: SessionId) -> Result<String> {
-    let hash: String = sqlx::query_scalar("SELECT token_hash FROM sessions WHERE id = $1 AND user_id = $2")
+pub async fn delete_session(
+    conn: &mut AnyConnection,
+    user_id: UserId,
+    id: SessionId,
+) -> Result<String> {
+    let hash: String =
+        sqlx::query_scalar("SELECT token_hash FROM sessions WHERE id = $1 AND user_id = $2")
+            .bind(id.to_string())
+            .bind(user_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+    sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id.to_string())
-        .bind(user_id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.to_string()).execute(conn).await?;
+        .execute(conn)
+        .await?;
     Ok(hash)
 }
 
@@ -442,12 +506,17 @@ pub async fn insert_password_reset(
     Ok(())
 }
 
-pub async fn password_reset_by_hash(conn: &mut AnyConnection, token_hash: &str) -> Result<PasswordReset> {
-    let row = sqlx::query("SELECT id, user_id, expires_at, used_at FROM password_resets WHERE token_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+pub async fn password_reset_by_hash(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<PasswordReset> {
+    let row = sqlx::query(
+        "SELECT id, user_id, expires_at, used_at FROM password_resets WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     Ok(PasswordReset {
         id: row.text("id")?,
         user_id: row.parse("user_id")?,
@@ -463,4 +532,14 @@ pub async fn use_password_reset(conn: &mut AnyConnection, id: &str, now: i64) ->
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Every account id (for `kantor admin user list`).
+pub async fn all_user_ids(store: &Store) -> Result<Vec<UserId>> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users ORDER BY email")
+        .fetch_all(store.reader())
+        .await?;
+    ids.iter()
+        .map(|s| s.parse().map_err(|_| StoreError::Corrupt("id")))
+        .collect()
 }

@@ -46,8 +46,15 @@ pub async fn record(
 
 impl Store {
     /// A page of the audit log, newest first; `before` is an exclusive cursor.
-    pub async fn audit(&self, org_id: OrgId, before: Option<AuditId>, limit: i64) -> Result<Vec<AuditEntry>> {
-        let before = before.map(|b| b.to_string()).unwrap_or_else(|| "~".to_string());
+    pub async fn audit(
+        &self,
+        org_id: OrgId,
+        before: Option<AuditId>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        let before = before
+            .map(|b| b.to_string())
+            .unwrap_or_else(|| "~".to_string());
         let rows = sqlx::query(&format!(
             "SELECT a.*, u.name AS actor_name FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
              WHERE a.org_id = $1 AND a.id < $2 ORDER BY a.id DESC LIMIT {}",

@@ -29,7 +29,9 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_connections: 16 }
+        StoreOptions {
+            max_connections: 16,
+        }
     }
 }
 
@@ -45,7 +47,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,7 +89,12 @@ impl Store {
                     .after_connect(pragmas)
                     .connect_with(connect)
                     .await?;
-                Store { read, write, backend, events_written: Arc::new(Notify::new()) }
+                Store {
+                    read,
+                    write,
+                    backend,
+                    events_written: Arc::new(Notify::new()),
+                }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -93,7 +102,12 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(connect)
                     .await?;
-                Store { read: pool.clone(), write: pool, backend, events_written: Arc::new(Notify::new()) }
+                Store {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                    events_written: Arc::new(Notify::new()),
+                }
             }
         };
         Ok(store)
@@ -111,7 +125,11 @@ impl Store {
     /// Begins a write transaction. On SQLite this waits for the single writer connection.
     pub async fn begin(&self) -> Result<Tx> {
         let inner = self.write.begin().await?;
-        Ok(Tx { inner, emitted: false, events_written: self.events_written.clone() })
+        Ok(Tx {
+            inner,
+            emitted: false,
+            events_written: self.events_written.clone(),
+        })
     }
 
     /// Resolves when a transaction with events has committed since the last call (or at once
@@ -171,6 +189,23 @@ impl std::ops::DerefMut for Tx {
     }
 }
 
+/// Writes a consistent copy of a SQLite database to `path` (already quote-escaped) while it
+/// stays in use.
+pub async fn backup_sqlite(store: &Store, escaped_path: &str) -> Result<()> {
+    sqlx::query(&format!("VACUUM INTO '{escaped_path}'"))
+        .execute(store.reader())
+        .await?;
+    Ok(())
+}
+
+/// Whether the database has Kantor's migration table.
+pub async fn is_kantor_database(store: &Store) -> bool {
+    sqlx::query("SELECT version FROM kantor_migrations")
+        .fetch_all(store.reader())
+        .await
+        .is_ok()
+}
+
 /// Per-connection SQLite settings. `synchronous=FULL`: an acknowledged commit is on disk, even
 /// after power loss.
 fn sqlite_pragmas(
@@ -202,7 +237,13 @@ pub fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn passwords_are_redacted_from_urls() {
-        assert_eq!(super::redact("postgres://k:secret@db:5432/k"), "postgres://k:***@db:5432/k");
-        assert_eq!(super::redact("sqlite:///data/kantor.db"), "sqlite:///data/kantor.db");
+        assert_eq!(
+            super::redact("postgres://k:secret@db:5432/k"),
+            "postgres://k:***@db:5432/k"
+        );
+        assert_eq!(
+            super::redact("sqlite:///data/kantor.db"),
+            "sqlite:///data/kantor.db"
+        );
     }
 }

@@ -27,8 +27,15 @@ pub struct Event {
 }
 
 /// Writes an event to the outbox inside `tx`; it is published once `tx` commits.
-pub async fn emit(tx: &mut Tx, audience: &Audience, kind: &str, payload: &serde_json::Value, now: i64) -> Result<()> {
-    let audience_json = serde_json::to_string(audience).map_err(|_| StoreError::Corrupt("audience"))?;
+pub async fn emit(
+    tx: &mut Tx,
+    audience: &Audience,
+    kind: &str,
+    payload: &serde_json::Value,
+    now: i64,
+) -> Result<()> {
+    let audience_json =
+        serde_json::to_string(audience).map_err(|_| StoreError::Corrupt("audience"))?;
     sqlx::query("INSERT INTO outbox (org_id, audience, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(audience.org_id().map(|o| o.to_string()))
         .bind(audience_json)
@@ -44,7 +51,8 @@ pub async fn emit(tx: &mut Tx, audience: &Audience, kind: &str, payload: &serde_
 fn event_from(row: &sqlx::any::AnyRow) -> Result<Event> {
     Ok(Event {
         seq: row.int("seq")?,
-        audience: serde_json::from_str(&row.text("audience")?).map_err(|_| StoreError::Corrupt("audience"))?,
+        audience: serde_json::from_str(&row.text("audience")?)
+            .map_err(|_| StoreError::Corrupt("audience"))?,
         kind: row.text("kind")?,
         payload: row.text("payload")?,
         created_at: row.int("created_at")?,
@@ -61,9 +69,12 @@ pub async fn relay_batch(store: &Store, limit: i64) -> Result<Vec<Event>> {
         Backend::Sqlite => "SELECT next_seq FROM event_counter WHERE id = 1",
     };
     let mut next: i64 = sqlx::query_scalar(lock).fetch_one(tx.conn()).await?;
-    let rows = sqlx::query(&format!("SELECT * FROM outbox ORDER BY id LIMIT {}", limit.clamp(1, 10_000)))
-        .fetch_all(tx.conn())
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM outbox ORDER BY id LIMIT {}",
+        limit.clamp(1, 10_000)
+    ))
+    .fetch_all(tx.conn())
+    .await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -83,7 +94,8 @@ pub async fn relay_batch(store: &Store, limit: i64) -> Result<Vec<Event>> {
             .await?;
         events.push(Event {
             seq: next,
-            audience: serde_json::from_str(&audience).map_err(|_| StoreError::Corrupt("audience"))?,
+            audience: serde_json::from_str(&audience)
+                .map_err(|_| StoreError::Corrupt("audience"))?,
             kind: row.text("kind")?,
             payload: row.text("payload")?,
             created_at: row.int("created_at")?,
@@ -92,10 +104,16 @@ pub async fn relay_batch(store: &Store, limit: i64) -> Result<Vec<Event>> {
     }
     // Exactly the rows read: on PostgreSQL a lower id may have committed since the SELECT, and
     // it must stay for the next batch. The ids are integers we just read, safe to inline.
-    sqlx::query(&format!("DELETE FROM outbox WHERE id IN ({})", relayed_ids.join(",")))
+    sqlx::query(&format!(
+        "DELETE FROM outbox WHERE id IN ({})",
+        relayed_ids.join(",")
+    ))
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("UPDATE event_counter SET next_seq = $1 WHERE id = 1")
+        .bind(next)
         .execute(tx.conn())
         .await?;
-    sqlx::query("UPDATE event_counter SET next_seq = $1 WHERE id = 1").bind(next).execute(tx.conn()).await?;
     tx.commit().await?;
     Ok(events)
 }
@@ -103,10 +121,13 @@ pub async fn relay_batch(store: &Store, limit: i64) -> Result<Vec<Event>> {
 impl Store {
     /// Events with `seq > after`, oldest first.
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>> {
-        let rows = sqlx::query(&format!("SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT {}", limit.clamp(1, 10_000)))
-            .bind(after)
-            .fetch_all(self.reader())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT {}",
+            limit.clamp(1, 10_000)
+        ))
+        .bind(after)
+        .fetch_all(self.reader())
+        .await?;
         rows.iter().map(event_from).collect()
     }
 
@@ -115,7 +136,9 @@ impl Store {
         let next: i64 = sqlx::query_scalar("SELECT next_seq FROM event_counter WHERE id = 1")
             .fetch_one(self.reader())
             .await?;
-        let min: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM events").fetch_one(self.reader()).await?;
+        let min: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM events")
+            .fetch_one(self.reader())
+            .await?;
         Ok((next - 1, min.unwrap_or(next)))
     }
 
@@ -123,10 +146,12 @@ impl Store {
     /// stay known. Returns how many were deleted.
     pub async fn prune_events(&self, cutoff: i64) -> Result<u64> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("DELETE FROM events WHERE created_at < $1 AND seq < (SELECT MAX(seq) FROM events)")
-            .bind(cutoff)
-            .execute(tx.conn())
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM events WHERE created_at < $1 AND seq < (SELECT MAX(seq) FROM events)",
+        )
+        .bind(cutoff)
+        .execute(tx.conn())
+        .await?;
         tx.commit().await?;
         Ok(done.rows_affected())
     }
@@ -134,5 +159,7 @@ impl Store {
 
 /// Number of rows waiting in the outbox (for tests and metrics).
 pub async fn outbox_len(conn: &mut AnyConnection) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(conn).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+        .fetch_one(conn)
+        .await?)
 }

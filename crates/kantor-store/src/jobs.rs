@@ -54,10 +54,11 @@ pub struct NewJob<'a> {
 /// Schedules a job (inside the caller's transaction, so it exists only if the change commits).
 pub async fn schedule(conn: &mut AnyConnection, job: &NewJob<'_>, now: i64) -> Result<JobId> {
     if let Some(key) = job.dedupe_key {
-        let existing: Option<String> = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = $1")
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = $1")
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await?;
         if let Some(id) = existing {
             return id.parse().map_err(|_| StoreError::Corrupt("id"));
         }
@@ -82,7 +83,13 @@ pub async fn schedule(conn: &mut AnyConnection, job: &NewJob<'_>, now: i64) -> R
 
 impl Store {
     /// Leases up to `limit` due jobs for `owner` until `now + lease_ms`.
-    pub async fn lease_jobs(&self, owner: &str, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Job>> {
+    pub async fn lease_jobs(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Job>> {
         let mut tx = self.begin().await?;
         let lock = match self.backend() {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
@@ -105,7 +112,10 @@ impl Store {
                 .bind(now)
                 .execute(tx.conn())
                 .await?;
-            let row = sqlx::query("SELECT * FROM jobs WHERE id = $1").bind(id).fetch_one(tx.conn()).await?;
+            let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
+                .bind(id)
+                .fetch_one(tx.conn())
+                .await?;
             jobs.push(job_from(&row)?);
         }
         tx.commit().await?;
@@ -125,7 +135,14 @@ impl Store {
     }
 
     /// Records a failed attempt: retried at `retry_at`, or failed for good after the last attempt.
-    pub async fn fail_job(&self, id: JobId, owner: &str, error: &str, retry_at: i64, now: i64) -> Result<()> {
+    pub async fn fail_job(
+        &self,
+        id: JobId,
+        owner: &str,
+        error: &str,
+        retry_at: i64,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
@@ -153,6 +170,10 @@ impl Store {
 
     /// Jobs waiting to run (for `/metrics`).
     pub async fn pending_jobs(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'pending'").fetch_one(self.reader()).await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'pending'")
+                .fetch_one(self.reader())
+                .await?,
+        )
     }
 }

@@ -36,6 +36,9 @@ pub mod testing;
 
 pub use db::{Backend, Store, StoreOptions, Tx};
 
+/// A database connection (inside a [`Tx`] or from the read pool).
+pub type Conn = sqlx::AnyConnection;
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

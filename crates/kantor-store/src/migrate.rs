@@ -36,9 +36,11 @@ fn render(sql: &str, backend: Backend) -> String {
 pub async fn run(store: &Store) -> Result<usize> {
     let mut tx = store.begin().await?;
     if store.backend() == Backend::Postgres {
-        sqlx::query(&format!("SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})"))
-            .execute(tx.conn())
-            .await?;
+        sqlx::query(&format!(
+            "SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})"
+        ))
+        .execute(tx.conn())
+        .await?;
     }
     tx.conn()
         .execute(
@@ -52,12 +54,14 @@ pub async fn run(store: &Store) -> Result<usize> {
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         let sql = render(m.sql, store.backend());
         sqlx::raw_sql(&sql).execute(tx.conn()).await?;
-        sqlx::query("INSERT INTO kantor_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(m.version)
-            .bind(m.name)
-            .bind(now_ms())
-            .execute(tx.conn())
-            .await?;
+        sqlx::query(
+            "INSERT INTO kantor_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(now_ms())
+        .execute(tx.conn())
+        .await?;
         tracing::info!(version = m.version, name = m.name, "applied migration");
         count += 1;
     }

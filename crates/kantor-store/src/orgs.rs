@@ -103,7 +103,12 @@ pub struct MemberQuery {
     pub limit: i64,
 }
 
-pub async fn insert_org(conn: &mut AnyConnection, name: &str, default_time_zone: &str, now: i64) -> Result<Org> {
+pub async fn insert_org(
+    conn: &mut AnyConnection,
+    name: &str,
+    default_time_zone: &str,
+    now: i64,
+) -> Result<Org> {
     let id = OrgId(new_id());
     sqlx::query("INSERT INTO orgs (id, name, default_time_zone, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
         .bind(id.to_string())
@@ -144,12 +149,18 @@ pub async fn update_org(
 }
 
 pub async fn count_orgs(conn: &mut AnyConnection) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orgs").fetch_one(conn).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM orgs")
+        .fetch_one(conn)
+        .await?)
 }
 
 /// Inserts a membership; `Conflict` when the person is already a member or the employee
 /// number is taken in this organisation.
-pub async fn insert_membership(conn: &mut AnyConnection, m: &NewMembership<'_>, now: i64) -> Result<()> {
+pub async fn insert_membership(
+    conn: &mut AnyConnection,
+    m: &NewMembership<'_>,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO memberships (org_id, user_id, role, status, unit_id, position, employee_number, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
@@ -168,7 +179,11 @@ pub async fn insert_membership(conn: &mut AnyConnection, m: &NewMembership<'_>, 
     Ok(())
 }
 
-pub async fn membership(conn: &mut AnyConnection, org_id: OrgId, user_id: UserId) -> Result<Membership> {
+pub async fn membership(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+    user_id: UserId,
+) -> Result<Membership> {
     let row = sqlx::query("SELECT * FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(org_id.to_string())
         .bind(user_id.to_string())
@@ -202,6 +217,19 @@ pub async fn update_membership(
     .await
     .map_err(StoreError::from_write)?;
     membership(conn, org_id, user_id).await
+}
+
+/// Active memberships of a user in organisations other than `org_id`.
+pub async fn active_memberships_elsewhere(
+    conn: &mut AnyConnection,
+    user_id: UserId,
+    org_id: OrgId,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND org_id <> $2 AND status = 'active'")
+        .bind(user_id.to_string())
+        .bind(org_id.to_string())
+        .fetch_one(conn)
+        .await?)
 }
 
 /// Number of active owners, so the last one cannot be demoted or deactivated.
@@ -265,12 +293,14 @@ impl Store {
     }
 
     pub async fn member(&self, org_id: OrgId, user_id: UserId) -> Result<Member> {
-        let row = sqlx::query(&format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2"))
-            .bind(org_id.to_string())
-            .bind(user_id.to_string())
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2"
+        ))
+        .bind(org_id.to_string())
+        .bind(user_id.to_string())
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         member_from(&row)
     }
 
@@ -285,7 +315,13 @@ impl Store {
             binds.push(value);
         };
         if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let pattern = format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let pattern = format!(
+                "%{}%",
+                q.to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
             push(
                 &mut sql,
                 " AND (LOWER(u.name) LIKE $? ESCAPE '\\' OR u.email LIKE $? ESCAPE '\\' OR LOWER(COALESCE(m.employee_number, '')) LIKE $? ESCAPE '\\')",
@@ -304,7 +340,10 @@ impl Store {
         if let Some(after) = query.after {
             push(&mut sql, " AND m.user_id > $?", after.to_string());
         }
-        sql.push_str(&format!(" ORDER BY m.user_id LIMIT {}", query.limit.clamp(1, 500)));
+        sql.push_str(&format!(
+            " ORDER BY m.user_id LIMIT {}",
+            query.limit.clamp(1, 500)
+        ));
         let mut q = sqlx::query(&sql);
         for b in &binds {
             q = q.bind(b.as_str());
@@ -314,10 +353,12 @@ impl Store {
     }
 
     pub async fn count_members(&self, org_id: OrgId) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND status <> 'deactivated'")
-            .bind(org_id.to_string())
-            .fetch_one(self.reader())
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND status <> 'deactivated'",
+        )
+        .bind(org_id.to_string())
+        .fetch_one(self.reader())
+        .await?)
     }
 
     /// Emails and employee numbers already used in the organisation (for import checks).
@@ -369,7 +410,11 @@ pub async fn units(conn: &mut AnyConnection, org_id: OrgId) -> Result<Vec<Unit>>
 }
 
 pub async fn unit(conn: &mut AnyConnection, org_id: OrgId, id: UnitId) -> Result<Unit> {
-    units(conn, org_id).await?.into_iter().find(|u| u.id == id).ok_or(StoreError::NotFound)
+    units(conn, org_id)
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or(StoreError::NotFound)
 }
 
 pub async fn insert_unit(
@@ -433,14 +478,50 @@ pub async fn delete_unit(conn: &mut AnyConnection, org_id: OrgId, id: UnitId) ->
     Ok(())
 }
 
-/// Units led by a user in one organisation.
-pub async fn units_led_by(conn: &mut AnyConnection, org_id: OrgId, user_id: UserId) -> Result<Vec<UnitId>> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND leader_user_id = $2")
+/// Memberships (any status) that point at a unit.
+pub async fn count_unit_memberships(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+    unit_id: UnitId,
+) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND unit_id = $2")
+            .bind(org_id.to_string())
+            .bind(unit_id.to_string())
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Detaches invites from a unit about to be deleted.
+pub async fn clear_invites_unit(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+    unit_id: UnitId,
+) -> Result<()> {
+    sqlx::query("UPDATE invites SET unit_id = NULL WHERE org_id = $1 AND unit_id = $2")
         .bind(org_id.to_string())
-        .bind(user_id.to_string())
-        .fetch_all(conn)
+        .bind(unit_id.to_string())
+        .execute(conn)
         .await?;
-    ids.iter().map(|s| s.parse().map_err(|_| StoreError::Corrupt("id"))).collect()
+    Ok(())
+}
+
+/// Units led by a user in one organisation.
+pub async fn units_led_by(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+    user_id: UserId,
+) -> Result<Vec<UnitId>> {
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM units WHERE org_id = $1 AND leader_user_id = $2")
+            .bind(org_id.to_string())
+            .bind(user_id.to_string())
+            .fetch_all(conn)
+            .await?;
+    ids.iter()
+        .map(|s| s.parse().map_err(|_| StoreError::Corrupt("id")))
+        .collect()
 }
 
 // --- invites ----------------------------------------------------------------------------------
@@ -485,7 +566,11 @@ pub struct NewInvite<'a> {
     pub expires_at: i64,
 }
 
-pub async fn insert_invite(conn: &mut AnyConnection, new: &NewInvite<'_>, now: i64) -> Result<Invite> {
+pub async fn insert_invite(
+    conn: &mut AnyConnection,
+    new: &NewInvite<'_>,
+    now: i64,
+) -> Result<Invite> {
     let id = InviteId(new_id());
     sqlx::query(
         "INSERT INTO invites (id, org_id, token_hash, email, role, unit_id, created_by, created_at, expires_at)
@@ -525,7 +610,12 @@ pub async fn invite_by_hash(conn: &mut AnyConnection, token_hash: &str) -> Resul
 }
 
 /// Marks an invite used, once: `Conflict` if another request used it first.
-pub async fn use_invite(conn: &mut AnyConnection, id: InviteId, user_id: UserId, now: i64) -> Result<()> {
+pub async fn use_invite(
+    conn: &mut AnyConnection,
+    id: InviteId,
+    user_id: UserId,
+    now: i64,
+) -> Result<()> {
     let done = sqlx::query("UPDATE invites SET used_at = $2, used_by = $3 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL")
         .bind(id.to_string())
         .bind(now)
@@ -538,13 +628,20 @@ pub async fn use_invite(conn: &mut AnyConnection, id: InviteId, user_id: UserId,
     Ok(())
 }
 
-pub async fn revoke_invite(conn: &mut AnyConnection, org_id: OrgId, id: InviteId, now: i64) -> Result<()> {
-    let done = sqlx::query("UPDATE invites SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL")
-        .bind(org_id.to_string())
-        .bind(id.to_string())
-        .bind(now)
-        .execute(conn)
-        .await?;
+pub async fn revoke_invite(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+    id: InviteId,
+    now: i64,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE invites SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL",
+    )
+    .bind(org_id.to_string())
+    .bind(id.to_string())
+    .bind(now)
+    .execute(conn)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
@@ -552,7 +649,12 @@ pub async fn revoke_invite(conn: &mut AnyConnection, org_id: OrgId, id: InviteId
 }
 
 /// Invalidates every open invite addressed to a user (when they are deactivated).
-pub async fn revoke_invites_for_email(conn: &mut AnyConnection, org_id: OrgId, email: &str, now: i64) -> Result<()> {
+pub async fn revoke_invites_for_email(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+    email: &str,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE invites SET revoked_at = $3 WHERE org_id = $1 AND email = $2 AND used_at IS NULL AND revoked_at IS NULL")
         .bind(org_id.to_string())
         .bind(email)
@@ -565,10 +667,13 @@ pub async fn revoke_invites_for_email(conn: &mut AnyConnection, org_id: OrgId, e
 impl Store {
     /// Open and past invites of an organisation, newest first.
     pub async fn invites(&self, org_id: OrgId, limit: i64) -> Result<Vec<Invite>> {
-        let rows = sqlx::query(&format!("SELECT * FROM invites WHERE org_id = $1 ORDER BY id DESC LIMIT {}", limit.clamp(1, 1000)))
-            .bind(org_id.to_string())
-            .fetch_all(self.reader())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM invites WHERE org_id = $1 ORDER BY id DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        ))
+        .bind(org_id.to_string())
+        .fetch_all(self.reader())
+        .await?;
         rows.iter().map(invite_from).collect()
     }
 }
@@ -633,7 +738,13 @@ pub async fn import(conn: &mut AnyConnection, org_id: OrgId, id: ImportId) -> Re
 }
 
 /// Marks a preview confirmed, once: `Conflict` if it already was.
-pub async fn confirm_import(conn: &mut AnyConnection, org_id: OrgId, id: ImportId, rows_json: &str, now: i64) -> Result<()> {
+pub async fn confirm_import(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+    id: ImportId,
+    rows_json: &str,
+    now: i64,
+) -> Result<()> {
     let done = sqlx::query(
         "UPDATE imports SET status = 'confirmed', confirmed_at = $3, rows_json = $4 WHERE org_id = $1 AND id = $2 AND status = 'preview'",
     )

@@ -17,7 +17,9 @@ pub trait RowExt {
     }
     /// A value stored as text and parsed back (ids, enums).
     fn parse<T: FromStr>(&self, col: &'static str) -> Result<T> {
-        self.text(col)?.parse().map_err(|_| StoreError::Corrupt(col))
+        self.text(col)?
+            .parse()
+            .map_err(|_| StoreError::Corrupt(col))
     }
     fn opt_parse<T: FromStr>(&self, col: &'static str) -> Result<Option<T>> {
         match self.opt_text(col)? {

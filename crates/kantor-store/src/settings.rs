@@ -14,11 +14,19 @@ pub async fn put(conn: &mut AnyConnection, key: &str, value: &str) -> Result<()>
 }
 
 pub async fn get(conn: &mut AnyConnection, key: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(conn).await?)
+    Ok(
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(conn)
+            .await?,
+    )
 }
 
 pub async fn delete(conn: &mut AnyConnection, key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(conn).await?;
+    sqlx::query("DELETE FROM settings WHERE key = $1")
+        .bind(key)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -39,13 +39,18 @@ impl TestDb {
                 let dir = std::env::temp_dir().join(format!("kantor-test-{unique}"));
                 std::fs::create_dir_all(&dir).map_err(sqlx::Error::Io)?;
                 let url = format!("sqlite://{}?mode=rwc", dir.join("kantor.db").display());
-                Ok(TestDb { url, _dir: Some(TempDirGuard(dir)) })
+                Ok(TestDb {
+                    url,
+                    _dir: Some(TempDirGuard(dir)),
+                })
             }
             TestBackend::Postgres => {
                 let base = pg_base_url();
                 let admin = Store::connect(&base, &StoreOptions { max_connections: 2 }).await?;
                 let name = format!("kantor_test_{unique}");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(admin.reader()).await?;
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(admin.reader())
+                    .await?;
                 admin.close().await;
                 let url = match base.rfind('/') {
                     Some(i) if i > "postgres://".len() => format!("{}/{name}", &base[..i]),

@@ -22,19 +22,32 @@ where
     for backend in BOTH {
         let db = TestDb::new(backend).await.expect("test database");
         let store = db.open().await.expect("open and migrate");
-        body(store.clone(), backend).await.unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
+        body(store.clone(), backend)
+            .await
+            .unwrap_or_else(|e| panic!("{backend:?}: {e:#}"));
         store.close().await;
     }
 }
 
 fn user<'a>(email: &'a str, name: &'a str) -> NewUser<'a> {
-    NewUser { email, name, phone: None, password_hash: None, language: "id", time_zone: "Asia/Jakarta" }
+    NewUser {
+        email,
+        name,
+        phone: None,
+        password_hash: None,
+        language: "id",
+        time_zone: "Asia/Jakarta",
+    }
 }
 
 #[tokio::test]
 async fn migrations_are_idempotent() {
     on_both(|store, _| async move {
-        assert_eq!(kantor_store::migrate::run(&store).await?, 0, "second run applies nothing");
+        assert_eq!(
+            kantor_store::migrate::run(&store).await?,
+            0,
+            "second run applies nothing"
+        );
         Ok(())
     })
     .await;
@@ -69,7 +82,11 @@ async fn seed_org(store: &Store, members: usize) -> anyhow::Result<OrgId> {
     let org = orgs::insert_org(&mut tx, "Dinas Kominfo", "Asia/Jakarta", 1).await?;
     for i in 0..members {
         let email = format!("p{i}@kominfo.go.id");
-        let name = if i == 3 { "Siti Rahmawati".to_string() } else { format!("Pegawai {i}") };
+        let name = if i == 3 {
+            "Siti Rahmawati".to_string()
+        } else {
+            format!("Pegawai {i}")
+        };
         let u = accounts::insert_user(&mut tx, &user(&email, &name), 1).await?;
         let nip = format!("19870315{i:04}");
         orgs::insert_membership(
@@ -95,18 +112,54 @@ async fn seed_org(store: &Store, members: usize) -> anyhow::Result<OrgId> {
 async fn members_are_searched_and_paged_by_cursor() {
     on_both(|store, _| async move {
         let org = seed_org(&store, 25).await?;
-        let found = store.members(org, &MemberQuery { q: Some("RAHMA".into()), limit: 50, ..Default::default() }).await?;
+        let found = store
+            .members(
+                org,
+                &MemberQuery {
+                    q: Some("RAHMA".into()),
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await?;
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].user.name, "Siti Rahmawati");
-        let by_nip = store.members(org, &MemberQuery { q: Some("0315001".into()), limit: 50, ..Default::default() }).await?;
+        let by_nip = store
+            .members(
+                org,
+                &MemberQuery {
+                    q: Some("0315001".into()),
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await?;
         assert_eq!(by_nip.len(), 10, "employee numbers 0010..0019");
-        let percent = store.members(org, &MemberQuery { q: Some("%".into()), limit: 50, ..Default::default() }).await?;
+        let percent = store
+            .members(
+                org,
+                &MemberQuery {
+                    q: Some("%".into()),
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await?;
         assert!(percent.is_empty(), "LIKE wildcards are escaped");
 
         let mut seen = HashSet::new();
         let mut after = None;
         loop {
-            let page = store.members(org, &MemberQuery { after, limit: 10, ..Default::default() }).await?;
+            let page = store
+                .members(
+                    org,
+                    &MemberQuery {
+                        after,
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )
+                .await?;
             if page.is_empty() {
                 break;
             }
@@ -117,7 +170,16 @@ async fn members_are_searched_and_paged_by_cursor() {
         }
         assert_eq!(seen.len(), 25);
         let other = OrgId(kantor_store::new_id());
-        assert!(store.members(other, &MemberQuery { limit: 50, ..Default::default() }).await?.is_empty());
+        assert!(store
+            .members(
+                other,
+                &MemberQuery {
+                    limit: 50,
+                    ..Default::default()
+                }
+            )
+            .await?
+            .is_empty());
         Ok(())
     })
     .await;
@@ -127,7 +189,15 @@ async fn members_are_searched_and_paged_by_cursor() {
 async fn duplicate_employee_numbers_conflict_within_an_org() {
     on_both(|store, _| async move {
         let org = seed_org(&store, 2).await?;
-        let members = store.members(org, &MemberQuery { limit: 10, ..Default::default() }).await?;
+        let members = store
+            .members(
+                org,
+                &MemberQuery {
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await?;
         let mut tx = store.begin().await?;
         let r = orgs::update_membership(
             &mut tx,
@@ -160,7 +230,14 @@ async fn relay_numbers_events_without_gaps_under_concurrent_writers() {
             tasks.push(tokio::spawn(async move {
                 for i in 0..PER_WRITER {
                     let mut tx = store.begin().await?;
-                    events::emit(&mut tx, &Audience::Org { org_id: org }, "test.event", &serde_json::json!({"w": w, "i": i}), 1).await?;
+                    events::emit(
+                        &mut tx,
+                        &Audience::Org { org_id: org },
+                        "test.event",
+                        &serde_json::json!({"w": w, "i": i}),
+                        1,
+                    )
+                    .await?;
                     tx.commit().await?;
                 }
                 anyhow::Ok(())
@@ -220,7 +297,12 @@ async fn relay_numbers_events_without_gaps_under_concurrent_writers() {
         all.sort();
         assert_eq!(all, (1..=total as i64).collect::<Vec<_>>());
         assert_eq!(reader.await??, total as i64);
-        let payloads: HashSet<String> = store.events_after(0, 10_000).await?.into_iter().map(|e| e.payload).collect();
+        let payloads: HashSet<String> = store
+            .events_after(0, 10_000)
+            .await?
+            .into_iter()
+            .map(|e| e.payload)
+            .collect();
         assert_eq!(payloads.len(), total, "each write relayed exactly once");
         Ok(())
     })
@@ -234,22 +316,59 @@ async fn jobs_are_leased_to_one_runner_and_retried() {
         for i in 0..40 {
             jobs::schedule(
                 &mut tx,
-                &NewJob { kind: "test", payload: &serde_json::json!({ "i": i }), run_at: 100, max_attempts: 2, dedupe_key: None },
+                &NewJob {
+                    kind: "test",
+                    payload: &serde_json::json!({ "i": i }),
+                    run_at: 100,
+                    max_attempts: 2,
+                    dedupe_key: None,
+                },
                 1,
             )
             .await?;
         }
-        let deduped_a = jobs::schedule(&mut tx, &NewJob { kind: "once", payload: &serde_json::json!({}), run_at: 10_000, max_attempts: 1, dedupe_key: Some("k") }, 1).await?;
-        let deduped_b = jobs::schedule(&mut tx, &NewJob { kind: "once", payload: &serde_json::json!({}), run_at: 10_000, max_attempts: 1, dedupe_key: Some("k") }, 1).await?;
+        let deduped_a = jobs::schedule(
+            &mut tx,
+            &NewJob {
+                kind: "once",
+                payload: &serde_json::json!({}),
+                run_at: 10_000,
+                max_attempts: 1,
+                dedupe_key: Some("k"),
+            },
+            1,
+        )
+        .await?;
+        let deduped_b = jobs::schedule(
+            &mut tx,
+            &NewJob {
+                kind: "once",
+                payload: &serde_json::json!({}),
+                run_at: 10_000,
+                max_attempts: 1,
+                dedupe_key: Some("k"),
+            },
+            1,
+        )
+        .await?;
         assert_eq!(deduped_a, deduped_b);
         tx.commit().await?;
 
-        assert!(store.lease_jobs("a", 99, 1_000, 100).await?.is_empty(), "not due yet");
-        let (a, b) = tokio::join!(store.lease_jobs("a", 100, 1_000, 25), store.lease_jobs("b", 100, 1_000, 25));
+        assert!(
+            store.lease_jobs("a", 99, 1_000, 100).await?.is_empty(),
+            "not due yet"
+        );
+        let (a, b) = tokio::join!(
+            store.lease_jobs("a", 100, 1_000, 25),
+            store.lease_jobs("b", 100, 1_000, 25)
+        );
         let (a, b) = (a?, b?);
         assert_eq!(a.len() + b.len(), 40);
         let ids_a: HashSet<_> = a.iter().map(|j| j.id).collect();
-        assert!(b.iter().all(|j| !ids_a.contains(&j.id)), "no job leased twice");
+        assert!(
+            b.iter().all(|j| !ids_a.contains(&j.id)),
+            "no job leased twice"
+        );
 
         // a finishes one, fails one; b dies holding its jobs.
         store.finish_job(a[0].id, "a", 200).await?;
@@ -265,8 +384,14 @@ async fn jobs_are_leased_to_one_runner_and_retried() {
         assert!(again_ids.contains(&a[1].id));
         let retried = again.iter().find(|j| j.id == a[1].id).expect("retried job");
         assert_eq!(retried.attempts, 2);
-        store.fail_job(a[1].id, "c", "boom again", 1_300, 1_250).await?;
-        assert_eq!(store.job(a[1].id).await?.status, "failed", "gives up after max_attempts");
+        store
+            .fail_job(a[1].id, "c", "boom again", 1_300, 1_250)
+            .await?;
+        assert_eq!(
+            store.job(a[1].id).await?.status,
+            "failed",
+            "gives up after max_attempts"
+        );
         Ok(())
     })
     .await;

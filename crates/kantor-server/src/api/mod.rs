@@ -1,0 +1,395 @@
+//! The HTTP API under `/api/v1`: one module per resource, each handler thin — parse,
+//! authorise (see [`crate::auth`] and `kantor_core::policy`), call the store in one
+//! transaction, serialise. Response shapes (`*Dto`) live here so the OpenAPI spec and the web
+//! app's generated types have one source.
+
+pub mod files;
+pub mod imports;
+pub mod invites;
+pub mod me;
+pub mod members;
+pub mod ops;
+pub mod session;
+pub mod setup;
+pub mod units;
+
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::routing::{delete, get, patch, post, put};
+use axum::Router;
+use kantor_core::event::Audience;
+use kantor_core::ids::{OrgId, UnitId, UserId};
+use kantor_core::role::{MemberStatus, Role};
+use kantor_store::accounts::User;
+use kantor_store::orgs::{Member, Membership, Org};
+use kantor_store::Tx;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use crate::clock::rfc3339;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/setup", get(setup::status).post(setup::complete))
+        .route("/api/v1/auth/login", post(session::login))
+        .route("/api/v1/auth/logout", post(session::logout))
+        .route("/api/v1/auth/logout-all", post(session::logout_all))
+        .route("/api/v1/me", get(me::get_me).patch(me::patch_me))
+        .route("/api/v1/me/avatar", put(me::put_avatar))
+        .route("/api/v1/me/password", post(me::change_password))
+        .route("/api/v1/me/sessions", get(me::list_sessions))
+        .route(
+            "/api/v1/me/sessions/{session_id}",
+            delete(me::delete_session),
+        )
+        .route("/api/v1/me/totp/setup", post(me::totp_setup))
+        .route("/api/v1/me/totp/enable", post(me::totp_enable))
+        .route("/api/v1/me/totp/disable", post(me::totp_disable))
+        .route(
+            "/api/v1/me/tokens",
+            get(me::list_tokens).post(me::create_token),
+        )
+        .route("/api/v1/me/tokens/{token_id}", delete(me::revoke_token))
+        .route("/api/v1/files/{file_id}", get(files::get_file))
+        .route("/api/v1/invites/{token}", get(invites::show_public))
+        .route("/api/v1/invites/{token}/accept", post(invites::accept))
+        .route(
+            "/api/v1/password-resets/{token}",
+            get(invites::show_reset).post(invites::complete_reset),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}",
+            get(members::get_org).patch(members::patch_org),
+        )
+        .route("/api/v1/orgs/{org_id}/members", get(members::list))
+        .route(
+            "/api/v1/orgs/{org_id}/members/{user_id}",
+            get(members::get_member).patch(members::patch_member),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/members/{user_id}/deactivate",
+            post(members::deactivate),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/members/{user_id}/reactivate",
+            post(members::reactivate),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/members/{user_id}/password-reset",
+            post(members::password_reset),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/units",
+            get(units::list).post(units::create),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/units/{unit_id}",
+            patch(units::update).delete(units::remove),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/invites",
+            get(invites::list).post(invites::create),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/invites/{invite_id}",
+            delete(invites::revoke),
+        )
+        .route("/api/v1/orgs/{org_id}/imports", post(imports::preview))
+        .route(
+            "/api/v1/orgs/{org_id}/imports/{import_id}",
+            get(imports::show),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/imports/{import_id}/confirm",
+            post(imports::confirm),
+        )
+        .route("/api/v1/orgs/{org_id}/audit", get(members::audit))
+        .route("/api/v1/ws", get(crate::gateway::ws))
+        .route("/api/v1/openapi.json", get(ops::openapi))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kantor API", description = "Kantor's HTTP API. Conventions: docs/API.md."),
+    paths(
+        setup::status, setup::complete,
+        session::login, session::logout, session::logout_all,
+        me::get_me, me::patch_me, me::put_avatar, me::change_password, me::list_sessions, me::delete_session,
+        me::totp_setup, me::totp_enable, me::totp_disable, me::list_tokens, me::create_token, me::revoke_token,
+        files::get_file,
+        invites::show_public, invites::accept, invites::show_reset, invites::complete_reset,
+        members::get_org, members::patch_org, members::list, members::get_member, members::patch_member,
+        members::deactivate, members::reactivate, members::password_reset, members::audit,
+        units::list, units::create, units::update, units::remove,
+        invites::list, invites::create, invites::revoke,
+        imports::preview, imports::show, imports::confirm,
+        crate::gateway::ws,
+    ),
+    tags((name = "setup"), (name = "auth"), (name = "me"), (name = "orgs"), (name = "realtime"))
+)]
+pub struct ApiDoc;
+
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+// --- shapes ------------------------------------------------------------------------------------
+
+#[derive(Serialize, ToSchema)]
+pub struct UserDto {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub language: String,
+    pub time_zone: String,
+    pub avatar_url: Option<String>,
+    pub totp_enabled: bool,
+}
+
+impl From<&User> for UserDto {
+    fn from(u: &User) -> Self {
+        UserDto {
+            id: u.id.to_string(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            phone: u.phone.clone(),
+            language: u.language.clone(),
+            time_zone: u.time_zone.clone(),
+            avatar_url: u
+                .avatar_file_id
+                .as_ref()
+                .map(|f| format!("/api/v1/files/{f}")),
+            totp_enabled: u.totp_enabled,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgDto {
+    pub id: String,
+    pub name: String,
+    pub default_time_zone: String,
+    pub require_2fa_for_admins: bool,
+    pub created_at: String,
+}
+
+impl From<&Org> for OrgDto {
+    fn from(o: &Org) -> Self {
+        OrgDto {
+            id: o.id.to_string(),
+            name: o.name.clone(),
+            default_time_zone: o.default_time_zone.clone(),
+            require_2fa_for_admins: o.require_2fa_for_admins,
+            created_at: rfc3339(o.created_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleDto {
+    Owner,
+    Admin,
+    Hr,
+    Member,
+    Guest,
+}
+
+impl From<Role> for RoleDto {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Owner => RoleDto::Owner,
+            Role::Admin => RoleDto::Admin,
+            Role::Hr => RoleDto::Hr,
+            Role::Member => RoleDto::Member,
+            Role::Guest => RoleDto::Guest,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusDto {
+    Invited,
+    Active,
+    Deactivated,
+}
+
+impl From<MemberStatus> for StatusDto {
+    fn from(s: MemberStatus) -> Self {
+        match s {
+            MemberStatus::Invited => StatusDto::Invited,
+            MemberStatus::Active => StatusDto::Active,
+            MemberStatus::Deactivated => StatusDto::Deactivated,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MembershipDto {
+    pub org: OrgDto,
+    pub role: RoleDto,
+    pub status: StatusDto,
+    pub unit_id: Option<String>,
+    pub position: Option<String>,
+    pub employee_number: Option<String>,
+    /// Leads at least one unit.
+    pub is_leader: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeDto {
+    pub user: UserDto,
+    /// Active memberships only.
+    pub memberships: Vec<MembershipDto>,
+    /// Send this in `X-CSRF-Token` on writes made with the session cookie. Absent for API tokens.
+    pub csrf_token: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberDto {
+    /// The member's user id.
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub avatar_url: Option<String>,
+    pub time_zone: String,
+    pub role: RoleDto,
+    pub status: StatusDto,
+    pub unit_id: Option<String>,
+    pub position: Option<String>,
+    pub employee_number: Option<String>,
+    pub joined_at: String,
+}
+
+impl From<&Member> for MemberDto {
+    fn from(m: &Member) -> Self {
+        let Member { user, membership } = m;
+        MemberDto {
+            id: user.id.to_string(),
+            name: user.name.clone(),
+            email: user.email.clone(),
+            phone: user.phone.clone(),
+            avatar_url: user
+                .avatar_file_id
+                .as_ref()
+                .map(|f| format!("/api/v1/files/{f}")),
+            time_zone: user.time_zone.clone(),
+            role: membership.role.into(),
+            status: membership.status.into(),
+            unit_id: membership.unit_id.map(|u| u.to_string()),
+            position: membership.position.clone(),
+            employee_number: membership.employee_number.clone(),
+            joined_at: rfc3339(membership.created_at),
+        }
+    }
+}
+
+fn membership_dto(org: &Org, m: &Membership, is_leader: bool) -> MembershipDto {
+    MembershipDto {
+        org: org.into(),
+        role: m.role.into(),
+        status: m.status.into(),
+        unit_id: m.unit_id.map(|u| u.to_string()),
+        position: m.position.clone(),
+        employee_number: m.employee_number.clone(),
+        is_leader,
+    }
+}
+
+/// The signed-in user's account and active memberships.
+pub async fn build_me(
+    state: &AppState,
+    user_id: UserId,
+    csrf_token: Option<String>,
+) -> ApiResult<MeDto> {
+    let user = state.store.user(user_id).await?;
+    let memberships = state.store.memberships_of(user_id).await?;
+    let mut out = Vec::with_capacity(memberships.len());
+    let mut conn = state
+        .store
+        .reader()
+        .acquire()
+        .await
+        .map_err(kantor_store::StoreError::from)?;
+    for (org, m) in memberships
+        .iter()
+        .filter(|(_, m)| m.status == MemberStatus::Active)
+    {
+        let led = kantor_store::orgs::units_led_by(&mut conn, org.id, user_id).await?;
+        out.push(membership_dto(org, m, !led.is_empty()));
+    }
+    Ok(MeDto {
+        user: (&user).into(),
+        memberships: out,
+        csrf_token,
+    })
+}
+
+/// Emits an event in the caller's transaction.
+pub async fn emit(
+    tx: &mut Tx,
+    audience: Audience,
+    kind: &str,
+    payload: serde_json::Value,
+    now: i64,
+) -> ApiResult<()> {
+    kantor_store::events::emit(tx, &audience, kind, &payload, now).await?;
+    Ok(())
+}
+
+/// Records an audit entry in the caller's transaction.
+pub async fn audit(
+    tx: &mut Tx,
+    org_id: OrgId,
+    actor: Option<UserId>,
+    action: &str,
+    target: Option<String>,
+    detail: serde_json::Value,
+    now: i64,
+) -> ApiResult<()> {
+    kantor_store::audit::record(tx, org_id, actor, action, target.as_deref(), &detail, now).await?;
+    Ok(())
+}
+
+/// `Set-Cookie` for a new session.
+pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let secure = if state.config.cookies_secure() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let max_age = state.config.session_ttl_days as i64 * 86_400;
+    HeaderValue::from_str(&format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        crate::auth::SESSION_COOKIE
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("kantor_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+pub fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect())
+}
+
+pub fn parse_id<T: std::str::FromStr>(s: &str) -> ApiResult<T> {
+    s.parse().map_err(|_| crate::error::ApiError::not_found())
+}
+
+pub fn parse_unit(field: &str, s: Option<&str>) -> ApiResult<Option<UnitId>> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| {
+            crate::error::ApiError::invalid(field, "validation.invalid", "not a unit id")
+        }),
+    }
+}

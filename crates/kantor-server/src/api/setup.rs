@@ -1,0 +1,157 @@
+//! First-run setup: the person holding the one-time setup link creates the first organisation
+//! and becomes its owner.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use kantor_core::event::Audience;
+use kantor_core::role::{MemberStatus, Role};
+use kantor_core::validate;
+use kantor_store::{accounts, orgs, settings};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::session::{ip_of, start_session};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Json;
+use crate::secrets;
+use crate::state::AppState;
+
+pub const SETUP_TOKEN_KEY: &str = "setup_token_hash";
+
+#[derive(Serialize, ToSchema)]
+pub struct SetupStatus {
+    /// True until the first organisation exists.
+    pub needed: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetupRequest {
+    /// The token from the setup link `kantor serve` printed.
+    pub token: String,
+    pub org_name: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub time_zone: String,
+    pub language: String,
+}
+
+/// Creates a new setup token when no organisation exists yet; returns it for printing.
+pub async fn prepare(state: &AppState) -> anyhow::Result<Option<String>> {
+    let mut tx = state.store.begin().await?;
+    if orgs::count_orgs(&mut tx).await? > 0 {
+        return Ok(None);
+    }
+    let token = secrets::new_token("");
+    settings::put(&mut tx, SETUP_TOKEN_KEY, &secrets::token_hash(&token)).await?;
+    tx.commit().await?;
+    Ok(Some(token))
+}
+
+/// Whether first-run setup is still needed.
+#[utoipa::path(get, path = "/api/v1/setup", tag = "setup", responses((status = 200, body = SetupStatus)))]
+pub async fn status(State(state): State<AppState>) -> ApiResult<axum::Json<SetupStatus>> {
+    let mut conn = state
+        .store
+        .reader()
+        .acquire()
+        .await
+        .map_err(kantor_store::StoreError::from)?;
+    let needed = orgs::count_orgs(&mut conn).await? == 0;
+    Ok(axum::Json(SetupStatus { needed }))
+}
+
+/// Creates the first organisation and its owner, and signs the owner in.
+#[utoipa::path(post, path = "/api/v1/setup", tag = "setup", request_body = SetupRequest,
+    responses((status = 200, body = super::MeDto), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn complete(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(req): Json<SetupRequest>,
+) -> ApiResult<Response> {
+    let org_name = validate::name("org_name", &req.org_name)?;
+    let name = validate::name("name", &req.name)?;
+    let email = validate::email(&req.email)?;
+    validate::password("password", &req.password)?;
+    let time_zone = validate::time_zone("time_zone", &req.time_zone)?;
+    let language = validate::language(&req.language)?;
+    let password = req.password.clone();
+    let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))??;
+
+    let now = state.clock.now_ms();
+    let mut tx = state.store.begin().await?;
+    if orgs::count_orgs(&mut tx).await? > 0 {
+        return Err(ApiError::conflict(
+            "setup.already_done",
+            "setup was already completed; sign in instead",
+        ));
+    }
+    let expected = settings::get(&mut tx, SETUP_TOKEN_KEY)
+        .await?
+        .unwrap_or_default();
+    if expected.is_empty()
+        || !secrets::constant_time_eq(&secrets::token_hash(req.token.trim()), &expected)
+    {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "setup.token_invalid",
+            "the setup link is not valid; use the one kantor serve printed",
+        ));
+    }
+    let user = accounts::insert_user(
+        &mut tx,
+        &accounts::NewUser {
+            email: &email,
+            name: &name,
+            phone: None,
+            password_hash: Some(&hash),
+            language: &language,
+            time_zone: &time_zone,
+        },
+        now,
+    )
+    .await?;
+    let org = orgs::insert_org(&mut tx, &org_name, &time_zone, now).await?;
+    orgs::insert_membership(
+        &mut tx,
+        &orgs::NewMembership {
+            org_id: org.id,
+            user_id: user.id,
+            role: Role::Owner,
+            status: MemberStatus::Active,
+            unit_id: None,
+            position: None,
+            employee_number: None,
+        },
+        now,
+    )
+    .await?;
+    settings::delete(&mut tx, SETUP_TOKEN_KEY).await?;
+    super::audit(
+        &mut tx,
+        org.id,
+        Some(user.id),
+        "org.create",
+        Some(org.id.to_string()),
+        serde_json::json!({"name": org.name}),
+        now,
+    )
+    .await?;
+    super::emit(
+        &mut tx,
+        Audience::Org { org_id: org.id },
+        "org.created",
+        serde_json::json!({"org_id": org.id}),
+        now,
+    )
+    .await?;
+    tracing::info!(org = %org.id, "setup completed");
+    start_session(&state, tx, user.id, &headers, ip_of(&state, &headers, peer)).await
+}

@@ -1,0 +1,122 @@
+//! Server configuration. Layering (defaults → TOML file → `KANTOR_*` variables → flags) is done
+//! by the binary; this is the resolved result. Secrets are hidden in `Debug`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where SQLite, uploaded files and the setup token live.
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// `postgres://…` switches to PostgreSQL; unset means SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// `nats://…` switches the bus to NATS for several nodes; unset means in-process.
+    pub nats_url: Option<String>,
+    /// The URL people reach this server at, for links in invites and resets.
+    pub public_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (exact addresses).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Login attempts allowed per email within `login_window_secs`.
+    pub login_attempts_per_email: u32,
+    /// Login attempts allowed per client IP within `login_window_secs`.
+    pub login_attempts_per_ip: u32,
+    pub login_window_secs: u64,
+    pub session_ttl_days: u32,
+    /// Largest JSON body, in bytes.
+    pub max_json_bytes: usize,
+    /// Largest import file, in bytes.
+    pub max_import_bytes: usize,
+    /// Largest avatar, in bytes, and its pixel limit.
+    pub max_avatar_bytes: usize,
+    pub max_avatar_pixels: u64,
+    /// How long numbered events are kept for resume.
+    pub event_retention_hours: u64,
+    /// Mark cookies `Secure` (set automatically when `public_url` is https).
+    pub secure_cookies: bool,
+    /// Stable name of this node (jobs leases, logs); defaults to host:port.
+    pub node_name: Option<String>,
+    /// SQLite/PostgreSQL connections in the read pool.
+    pub db_max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./kantor-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            nats_url: None,
+            public_url: None,
+            trusted_proxies: Vec::new(),
+            login_attempts_per_email: 10,
+            login_attempts_per_ip: 50,
+            login_window_secs: 15 * 60,
+            session_ttl_days: 30,
+            max_json_bytes: 1024 * 1024,
+            max_import_bytes: 20 * 1024 * 1024,
+            max_avatar_bytes: 5 * 1024 * 1024,
+            max_avatar_pixels: 40_000_000,
+            event_retention_hours: 72,
+            secure_cookies: false,
+            node_name: None,
+            db_max_connections: 16,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(kantor_store::db::redact),
+            )
+            .field(
+                "nats_url",
+                &self.nats_url.as_deref().map(kantor_store::db::redact),
+            )
+            .field("public_url", &self.public_url)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("secure_cookies", &self.secure_cookies)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// The database URL, SQLite in the data dir by default.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("kantor.db").display()
+            ),
+        }
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+
+    /// The base of links in invites and resets: the public URL, or the listen address.
+    pub fn base_url(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{bound}"),
+        }
+    }
+
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+    }
+}
