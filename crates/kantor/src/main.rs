@@ -503,18 +503,6 @@ async fn restore(config: &kantor_server::Config, input: &Path, force: bool) -> a
     }
     match &config.database_url {
         None => {
-            // Check the file is a Kantor database before touching anything.
-            let url = format!("sqlite://{}?mode=ro", input.display());
-            let probe = kantor_store::Store::connect(
-                &url,
-                &kantor_store::StoreOptions { max_connections: 1 },
-            )
-            .await?;
-            let ok = kantor_store::db::is_kantor_database(&probe).await;
-            probe.close().await;
-            if !ok {
-                bail!("{} is not a Kantor backup", input.display());
-            }
             let target = sqlite_path(config);
             if target.exists() && !force {
                 bail!(
@@ -523,12 +511,32 @@ async fn restore(config: &kantor_server::Config, input: &Path, force: bool) -> a
                 );
             }
             std::fs::create_dir_all(&config.data_dir)?;
-            for ext in ["-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{ext}", target.display()));
-            }
+            // Work on a copy beside the target, check it is a Kantor database, then swap it in.
             let tmp = target.with_extension("db.restoring");
             std::fs::copy(input, &tmp)?;
+            let url = format!("sqlite://{}?mode=rw", tmp.display());
+            let probe = kantor_store::Store::connect(
+                &url,
+                &kantor_store::StoreOptions { max_connections: 1 },
+            )
+            .await;
+            let ok = match probe {
+                Ok(p) => {
+                    let ok = kantor_store::db::is_kantor_database(&p).await;
+                    p.close().await;
+                    ok
+                }
+                Err(_) => false,
+            };
+            if !ok {
+                let _ = std::fs::remove_file(&tmp);
+                bail!("{} is not a Kantor backup", input.display());
+            }
             std::fs::File::open(&tmp)?.sync_all()?;
+            for ext in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{ext}", target.display()));
+                let _ = std::fs::remove_file(format!("{}{ext}", tmp.display()));
+            }
             std::fs::rename(&tmp, &target)?;
             println!("restored {} into {}", input.display(), target.display());
         }
