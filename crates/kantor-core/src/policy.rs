@@ -17,6 +17,17 @@ pub struct Actor {
     pub status: MemberStatus,
     /// Units this member leads; a leader has rights over their units' people (approvals later).
     pub leads_units: Vec<UnitId>,
+    /// The organisation requires two-factor login for admins and this member has none yet.
+    pub second_factor_missing: bool,
+}
+
+/// Why an action is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Denied {
+    /// The role does not allow it.
+    Forbidden,
+    /// The role allows it, but the organisation requires two-factor login for admins first.
+    SecondFactorRequired,
 }
 
 /// Something a member may want to do in their organisation.
@@ -49,7 +60,24 @@ pub enum Action {
     ReadAudit,
 }
 
-/// Whether `actor` may perform `action`.
+/// Decides an action: allowed, forbidden by role, or waiting for two-factor setup. Members who
+/// administer (owner, admin) must have two-factor login for admin actions when the organisation
+/// says so; reading stays open so they can reach the security page.
+pub fn check(actor: &Actor, action: Action) -> Result<(), Denied> {
+    if !allows(actor, action) {
+        return Err(Denied::Forbidden);
+    }
+    if actor.second_factor_missing && actor.role.is_admin() && is_admin_action(action) {
+        return Err(Denied::SecondFactorRequired);
+    }
+    Ok(())
+}
+
+fn is_admin_action(action: Action) -> bool {
+    !matches!(action, Action::ReadOrg | Action::ReadUnits | Action::ListMembers | Action::ReadMember)
+}
+
+/// Whether `actor`'s role permits `action` (ignoring the two-factor rule; see [`check`]).
 pub fn allows(actor: &Actor, action: Action) -> bool {
     if actor.status != MemberStatus::Active {
         return false;
@@ -99,6 +127,7 @@ mod tests {
             role,
             status: MemberStatus::Active,
             leads_units: vec![],
+            second_factor_missing: false,
         }
     }
 
@@ -173,6 +202,17 @@ mod tests {
             false,
         );
         check(Role::Admin, Action::InviteRole { role: Role::Owner }, false);
+    }
+
+    #[test]
+    fn admins_without_a_second_factor_may_read_but_not_administer_when_required() {
+        let mut a = actor(Role::Admin);
+        a.second_factor_missing = true;
+        assert_eq!(super::check(&a, Action::ListMembers), Ok(()));
+        assert_eq!(super::check(&a, Action::ManageUnits), Err(Denied::SecondFactorRequired));
+        let mut m = actor(Role::Member);
+        m.second_factor_missing = true;
+        assert_eq!(super::check(&m, Action::ManageUnits), Err(Denied::Forbidden));
     }
 
     #[test]

@@ -205,21 +205,29 @@ pub async fn actor(state: &AppState, caller: &Caller, org_id: OrgId) -> Result<A
         return Err(ApiError::not_found());
     }
     let leads_units = orgs::units_led_by(&mut conn, org_id, caller.user_id).await?;
+    let second_factor_missing = m.role.is_admin()
+        && orgs::org_by_id(&mut conn, org_id).await?.require_2fa_for_admins
+        && !kantor_store::accounts::user_by_id(&mut conn, caller.user_id).await?.totp_enabled;
     Ok(Actor {
         user_id: caller.user_id,
         org_id,
         role: m.role,
         status: m.status,
         leads_units,
+        second_factor_missing,
     })
 }
 
 /// 403 unless the policy allows it.
 pub fn require(actor: &Actor, action: Action) -> Result<(), ApiError> {
-    if policy::allows(actor, action) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden())
+    match policy::check(actor, action) {
+        Ok(()) => Ok(()),
+        Err(policy::Denied::Forbidden) => Err(ApiError::forbidden()),
+        Err(policy::Denied::SecondFactorRequired) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.totp_setup_required",
+            "this organisation requires two-factor login for admins: turn it on under Security",
+        )),
     }
 }
 
