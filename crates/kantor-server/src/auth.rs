@@ -206,8 +206,12 @@ pub async fn actor(state: &AppState, caller: &Caller, org_id: OrgId) -> Result<A
     }
     let leads_units = orgs::units_led_by(&mut conn, org_id, caller.user_id).await?;
     let second_factor_missing = m.role.is_admin()
-        && orgs::org_by_id(&mut conn, org_id).await?.require_2fa_for_admins
-        && !kantor_store::accounts::user_by_id(&mut conn, caller.user_id).await?.totp_enabled;
+        && orgs::org_by_id(&mut conn, org_id)
+            .await?
+            .require_2fa_for_admins
+        && !kantor_store::accounts::user_by_id(&mut conn, caller.user_id)
+            .await?
+            .totp_enabled;
     Ok(Actor {
         user_id: caller.user_id,
         org_id,

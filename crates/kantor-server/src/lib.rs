@@ -126,6 +126,7 @@ pub async fn launch(
         hub: Default::default(),
         blobs,
         metrics: Default::default(),
+        me_cache: Default::default(),
         base_url,
         node,
         shutdown: CancellationToken::new(),

@@ -29,6 +29,7 @@ pub struct Inner {
     pub hub: Hub,
     pub blobs: Blobs,
     pub metrics: Metrics,
+    pub me_cache: crate::api::MeCache,
     /// Base of links we hand out (invites, resets, setup).
     pub base_url: String,
     /// This node's name, for job leases and logs.

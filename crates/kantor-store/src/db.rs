@@ -43,6 +43,9 @@ pub struct Store {
     /// Woken after a transaction that emitted events commits, so the relay numbers and
     /// publishes them at once instead of on its next poll.
     events_written: Arc<Notify>,
+    /// Counts committed transactions that emitted events, so caches of derived reads can tell
+    /// that something changed on this node without asking the database.
+    writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -94,6 +97,7 @@ impl Store {
                     write,
                     backend,
                     events_written: Arc::new(Notify::new()),
+                    writes: Default::default(),
                 }
             }
             Backend::Postgres => {
@@ -107,6 +111,7 @@ impl Store {
                     write: pool,
                     backend,
                     events_written: Arc::new(Notify::new()),
+                    writes: Default::default(),
                 }
             }
         };
@@ -129,6 +134,7 @@ impl Store {
             inner,
             emitted: false,
             events_written: self.events_written.clone(),
+            writes: self.writes.clone(),
         })
     }
 
@@ -136,6 +142,11 @@ impl Store {
     /// if one did before the call).
     pub async fn events_written(&self) {
         self.events_written.notified().await
+    }
+
+    /// How many transactions with events this node has committed (see [`Store::begin`]).
+    pub fn write_generation(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Checks that the database answers (for `/readyz`).
@@ -160,12 +171,15 @@ pub struct Tx {
     inner: sqlx::Transaction<'static, Any>,
     pub(crate) emitted: bool,
     events_written: Arc<Notify>,
+    writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         self.inner.commit().await?;
         if self.emitted {
+            self.writes
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.events_written.notify_one();
         }
         Ok(())

@@ -27,6 +27,23 @@ fn csrf_of(caller: &Caller) -> Option<String> {
     }
 }
 
+/// Tells the person's other tabs and devices (and every node's `Me` cache) that their account
+/// changed.
+async fn user_updated(
+    tx: &mut kantor_store::Tx,
+    user_id: kantor_core::ids::UserId,
+    now: i64,
+) -> ApiResult<()> {
+    super::emit(
+        tx,
+        kantor_core::event::Audience::User { user_id },
+        "user.updated",
+        serde_json::json!({"user_id": user_id}),
+        now,
+    )
+    .await
+}
+
 /// The caller's account and memberships.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, body = MeDto), (status = 401, body = ErrorBody)))]
 pub async fn get_me(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<MeDto>> {
@@ -79,6 +96,7 @@ pub async fn patch_me(
     };
     let mut tx = state.store.begin().await?;
     accounts::update_user(&mut tx, caller.user_id, &patch, state.clock.now_ms()).await?;
+    user_updated(&mut tx, caller.user_id, state.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(axum::Json(
         build_me(&state, caller.user_id, csrf_of(&caller)).await?,
@@ -156,6 +174,7 @@ pub async fn put_avatar(
         now,
     )
     .await?;
+    user_updated(&mut tx, caller.user_id, state.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(axum::Json(
         build_me(&state, caller.user_id, csrf_of(&caller)).await?,
@@ -329,6 +348,7 @@ async fn totp_switch(state: &AppState, caller: &Caller, code: &str, enable: bool
     let mut tx = state.store.begin().await?;
     let keep = if enable { Some(secret) } else { None };
     accounts::set_totp(&mut tx, caller.user_id, keep, enable, state.clock.now_ms()).await?;
+    user_updated(&mut tx, caller.user_id, state.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -136,7 +136,7 @@ pub fn openapi_json() -> String {
 
 // --- shapes ------------------------------------------------------------------------------------
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Clone)]
 pub struct UserDto {
     pub id: String,
     pub email: String,
@@ -166,7 +166,7 @@ impl From<&User> for UserDto {
     }
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Clone)]
 pub struct OrgDto {
     pub id: String,
     pub name: String,
@@ -227,7 +227,7 @@ impl From<MemberStatus> for StatusDto {
     }
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Clone)]
 pub struct MembershipDto {
     pub org: OrgDto,
     pub role: RoleDto,
@@ -239,7 +239,7 @@ pub struct MembershipDto {
     pub is_leader: bool,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Clone)]
 pub struct MeDto {
     pub user: UserDto,
     /// Active memberships only.
@@ -300,12 +300,45 @@ fn membership_dto(org: &Org, m: &Membership, is_leader: bool) -> MembershipDto {
     }
 }
 
+/// Recently built `Me` responses (without the CSRF token), valid while nothing has changed:
+/// no local write with events since (the store's write generation) and no event from another
+/// node (the hub's position). `GET /me` is the hottest read; this keeps it off the database.
+#[derive(Default)]
+pub struct MeCache {
+    entries: dashmap::DashMap<UserId, (u64, i64, MeDto)>,
+}
+
+const ME_CACHE_MAX: usize = 100_000;
+
 /// The signed-in user's account and active memberships.
 pub async fn build_me(
     state: &AppState,
     user_id: UserId,
     csrf_token: Option<String>,
 ) -> ApiResult<MeDto> {
+    let (generation, seq) = (state.store.write_generation(), state.hub.last_seq());
+    if let Some(hit) = state.me_cache.entries.get(&user_id) {
+        let (g, s, me) = hit.value();
+        if *g == generation && *s == seq {
+            let mut me = me.clone();
+            me.csrf_token = csrf_token;
+            return Ok(me);
+        }
+    }
+    let mut me = load_me(state, user_id).await?;
+    if state.me_cache.entries.len() >= ME_CACHE_MAX {
+        state.me_cache.entries.clear();
+    }
+    state
+        .me_cache
+        .entries
+        .insert(user_id, (generation, seq, me.clone()));
+    me.csrf_token = csrf_token;
+    Ok(me)
+}
+
+async fn load_me(state: &AppState, user_id: UserId) -> ApiResult<MeDto> {
+    let csrf_token = None;
     let user = state.store.user(user_id).await?;
     let memberships = state.store.memberships_of(user_id).await?;
     let mut out = Vec::with_capacity(memberships.len());
