@@ -41,6 +41,11 @@ pub struct Config {
     pub node_name: Option<String>,
     /// SQLite/PostgreSQL connections in the read pool.
     pub db_max_connections: u32,
+    /// Outgoing mail, e.g. `smtps://user:pass@mail.example:465` or
+    /// `smtp://mail.example:587?tls=required`; unset means no email (admins copy links).
+    pub smtp_url: Option<String>,
+    /// The sender of outgoing mail, e.g. `Kantor <noreply@kominfo.go.id>`.
+    pub smtp_from: String,
 }
 
 impl Default for Config {
@@ -64,6 +69,8 @@ impl Default for Config {
             secure_cookies: false,
             node_name: None,
             db_max_connections: 16,
+            smtp_url: None,
+            smtp_from: "Kantor <noreply@localhost>".to_string(),
         }
     }
 }
@@ -82,6 +89,11 @@ impl std::fmt::Debug for Config {
                 &self.nats_url.as_deref().map(kantor_store::db::redact),
             )
             .field("public_url", &self.public_url)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(kantor_store::db::redact),
+            )
+            .field("smtp_from", &self.smtp_from)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("secure_cookies", &self.secure_cookies)
             .finish_non_exhaustive()

@@ -42,6 +42,7 @@ pub async fn run_due(state: &AppState) -> anyhow::Result<usize> {
 async fn run_one(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         PRUNE_EVENTS => prune_events(state).await,
+        crate::email::SEND_EMAIL => crate::email::send(state, &job.payload).await,
         other => anyhow::bail!("no handler for job kind {other:?}"),
     }
 }

@@ -10,6 +10,7 @@
 //! - [`gateway`]: the event relay, the hub, and the WebSocket with resume.
 //! - [`jobs`]: the durable job runner.
 //! - [`blobs`]: file bytes on disk.
+//! - [`email`]: outgoing mail through the job runner.
 //! - [`secrets`]: argon2id passwords, random tokens, TOTP.
 //! - [`extract`]: JSON bodies with stable error codes.
 //! - [`error`]: the one API error type.
@@ -22,6 +23,7 @@ pub mod auth;
 pub mod blobs;
 pub mod clock;
 pub mod config;
+pub mod email;
 pub mod error;
 pub mod extract;
 pub mod gateway;
@@ -116,6 +118,7 @@ pub async fn launch(
         Duration::from_secs(config.login_window_secs),
     );
     let blobs = blobs::Blobs::local(config.blob_dir());
+    let mailer = config.smtp_url.as_deref().map(email::mailer).transpose()?;
     let state = AppState::new(state::Inner {
         config,
         store,
@@ -127,6 +130,7 @@ pub async fn launch(
         blobs,
         metrics: Default::default(),
         me_cache: Default::default(),
+        mailer,
         base_url,
         node,
         shutdown: CancellationToken::new(),

@@ -30,6 +30,8 @@ pub struct Inner {
     pub blobs: Blobs,
     pub metrics: Metrics,
     pub me_cache: crate::api::MeCache,
+    /// Outgoing mail, when SMTP is configured.
+    pub mailer: Option<crate::email::Mailer>,
     /// Base of links we hand out (invites, resets, setup).
     pub base_url: String,
     /// This node's name, for job leases and logs.

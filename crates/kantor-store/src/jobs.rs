@@ -122,10 +122,11 @@ impl Store {
         Ok(jobs)
     }
 
-    /// Marks a leased job done. Only the lease holder may finish it.
+    /// Marks a leased job done and erases its payload (it may hold a link or an address that
+    /// should not outlive its use). Only the lease holder may finish it.
     pub async fn finish_job(&self, id: JobId, owner: &str, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE jobs SET status = 'done', lease_owner = NULL, lease_until = NULL, updated_at = $3 WHERE id = $1 AND lease_owner = $2")
+        sqlx::query("UPDATE jobs SET status = 'done', payload = '{}', lease_owner = NULL, lease_until = NULL, updated_at = $3 WHERE id = $1 AND lease_owner = $2")
             .bind(id.to_string())
             .bind(owner)
             .bind(now)
@@ -146,6 +147,7 @@ impl Store {
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+             payload = CASE WHEN attempts >= max_attempts THEN '{}' ELSE payload END,
              run_at = $4, last_error = $3, lease_owner = NULL, lease_until = NULL, updated_at = $5
              WHERE id = $1 AND lease_owner = $2",
         )
@@ -166,6 +168,16 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         job_from(&row)
+    }
+
+    /// Jobs whose payload contains `needle` (tests check that sent payloads are erased).
+    pub async fn jobs_containing(&self, needle: &str) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE payload LIKE $1")
+                .bind(format!("%{needle}%"))
+                .fetch_one(self.reader())
+                .await?,
+        )
     }
 
     /// Jobs waiting to run (for `/metrics`).

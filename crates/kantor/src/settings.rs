@@ -56,6 +56,12 @@ fn apply_env(config: &mut Config, var: impl Fn(&str) -> Option<String>) -> anyho
             .collect::<Result<_, _>>()
             .context("KANTOR_TRUSTED_PROXIES must be comma-separated IP addresses")?;
     }
+    if let Some(v) = get("KANTOR_SMTP_URL") {
+        config.smtp_url = Some(v);
+    }
+    if let Some(v) = get("KANTOR_SMTP_FROM") {
+        config.smtp_from = v;
+    }
     if let Some(v) = get("KANTOR_NODE_NAME") {
         config.node_name = Some(v);
     }

@@ -410,6 +410,7 @@ pub async fn confirm(
         .map(|u| ((u.parent_id, u.name.to_lowercase()), u.id))
         .collect();
     let mut units_created = 0;
+    let org_name = orgs::org_by_id(&mut tx, org_id).await?.name;
     let mut invites = Vec::new();
     for row in rows.iter().filter(|r| r.errors.is_empty()) {
         let mut parent = None;
@@ -487,10 +488,23 @@ pub async fn confirm(
                 now,
             )
             .await?;
+            let url = format!("{}/invite/{token}", state.base_url);
+            let (subject, body) = crate::email::invite(&org_name, &url);
+            crate::email::queue(
+                &state,
+                &mut tx,
+                &crate::email::Email {
+                    to: row.email.clone(),
+                    subject,
+                    body,
+                },
+                now,
+            )
+            .await?;
             invites.push(ImportedInvite {
                 name: row.name.clone(),
                 email: row.email.clone(),
-                url: format!("{}/invite/{token}", state.base_url),
+                url,
             });
         }
     }

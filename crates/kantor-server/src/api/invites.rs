@@ -179,8 +179,23 @@ pub async fn create(
         now,
     )
     .await?;
-    tx.commit().await?;
     let url = format!("{}/invite/{token}", state.base_url);
+    if let Some(to) = &email {
+        let org = orgs::org_by_id(&mut tx, org_id).await?;
+        let (subject, body) = crate::email::invite(&org.name, &url);
+        crate::email::queue(
+            &state,
+            &mut tx,
+            &crate::email::Email {
+                to: to.clone(),
+                subject,
+                body,
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(invite_dto(&invite, now, Some(url))),

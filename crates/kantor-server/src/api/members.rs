@@ -499,7 +499,8 @@ pub async fn password_reset(
     }))
 }
 
-/// Creates a reset link valid for 24 hours; returns it and its expiry.
+/// Creates a reset link valid for 24 hours (emailed when SMTP is configured); returns it and
+/// its expiry.
 pub async fn issue_reset(
     state: &AppState,
     tx: &mut kantor_store::Tx,
@@ -511,7 +512,11 @@ pub async fn issue_reset(
     let expires = now + 24 * 3_600_000;
     accounts::insert_password_reset(tx, user_id, &secrets::token_hash(&token), by, now, expires)
         .await?;
-    Ok((format!("{}/reset/{token}", state.base_url), expires))
+    let url = format!("{}/reset/{token}", state.base_url);
+    let to = accounts::user_by_id(tx, user_id).await?.email;
+    let (subject, body) = crate::email::password_reset(&url);
+    crate::email::queue(state, tx, &crate::email::Email { to, subject, body }, now).await?;
+    Ok((url, expires))
 }
 
 #[derive(Deserialize, IntoParams)]
