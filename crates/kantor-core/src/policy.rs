@@ -74,7 +74,10 @@ pub fn check(actor: &Actor, action: Action) -> Result<(), Denied> {
 }
 
 fn is_admin_action(action: Action) -> bool {
-    !matches!(action, Action::ReadOrg | Action::ReadUnits | Action::ListMembers | Action::ReadMember)
+    !matches!(
+        action,
+        Action::ReadOrg | Action::ReadUnits | Action::ListMembers | Action::ReadMember
+    )
 }
 
 /// Whether `actor`'s role permits `action` (ignoring the two-factor rule; see [`check`]).
@@ -209,10 +212,16 @@ mod tests {
         let mut a = actor(Role::Admin);
         a.second_factor_missing = true;
         assert_eq!(super::check(&a, Action::ListMembers), Ok(()));
-        assert_eq!(super::check(&a, Action::ManageUnits), Err(Denied::SecondFactorRequired));
+        assert_eq!(
+            super::check(&a, Action::ManageUnits),
+            Err(Denied::SecondFactorRequired)
+        );
         let mut m = actor(Role::Member);
         m.second_factor_missing = true;
-        assert_eq!(super::check(&m, Action::ManageUnits), Err(Denied::Forbidden));
+        assert_eq!(
+            super::check(&m, Action::ManageUnits),
+            Err(Denied::Forbidden)
+        );
     }
 
     #[test]
