@@ -46,6 +46,10 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of outgoing mail, e.g. `Kantor <noreply@kominfo.go.id>`.
     pub smtp_from: String,
+    /// PEM certificate chain and private key: when both are set Kantor serves HTTPS itself
+    /// (otherwise put it behind a TLS-terminating reverse proxy).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -71,6 +75,8 @@ impl Default for Config {
             db_max_connections: 16,
             smtp_url: None,
             smtp_from: "Kantor <noreply@localhost>".to_string(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -120,12 +126,19 @@ impl Config {
     pub fn base_url(&self, bound: SocketAddr) -> String {
         match &self.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
+            None if self.tls() => format!("https://{bound}"),
             None => format!("http://{bound}"),
         }
     }
 
+    /// Whether Kantor terminates TLS itself.
+    pub fn tls(&self) -> bool {
+        self.tls_cert.is_some() && self.tls_key.is_some()
+    }
+
     pub fn cookies_secure(&self) -> bool {
         self.secure_cookies
+            || self.tls()
             || self
                 .public_url
                 .as_deref()

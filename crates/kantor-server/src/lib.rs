@@ -144,6 +144,18 @@ pub async fn launch(
     let app = router(state.clone());
     let shutdown = state.shutdown.clone();
     let hub_state = state.clone();
+    let tls = match (&state.config.tls_cert, &state.config.tls_key) {
+        (Some(cert), Some(key)) => {
+            // One crypto provider for the process: ring (no C toolchain beyond gcc needed).
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot load TLS certificate or key: {e}"))?,
+            )
+        }
+        _ => None,
+    };
     let task = tokio::spawn(async move {
         let graceful = async move {
             shutdown.cancelled().await;
@@ -151,12 +163,32 @@ pub async fn launch(
             // or another), so the HTTP drain does not wait on them.
             hub_state.hub.close_all(gateway::CLOSE_RESTART);
         };
-        let server = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(graceful);
-        if let Err(e) = server.await {
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        let result = match tls {
+            None => {
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(graceful)
+                    .await
+            }
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let drain = handle.clone();
+                tokio::spawn(async move {
+                    graceful.await;
+                    drain.graceful_shutdown(Some(Duration::from_secs(30)));
+                });
+                match listener.into_std() {
+                    Ok(std_listener) => {
+                        axum_server::from_tcp_rustls(std_listener, tls)
+                            .handle(handle)
+                            .serve(service)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        if let Err(e) = result {
             tracing::error!(error = %e, "server stopped with an error");
         }
     });

@@ -62,6 +62,12 @@ fn apply_env(config: &mut Config, var: impl Fn(&str) -> Option<String>) -> anyho
     if let Some(v) = get("KANTOR_SMTP_FROM") {
         config.smtp_from = v;
     }
+    if let Some(v) = get("KANTOR_TLS_CERT") {
+        config.tls_cert = Some(v.into());
+    }
+    if let Some(v) = get("KANTOR_TLS_KEY") {
+        config.tls_key = Some(v.into());
+    }
     if let Some(v) = get("KANTOR_NODE_NAME") {
         config.node_name = Some(v);
     }
