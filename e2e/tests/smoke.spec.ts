@@ -14,7 +14,7 @@ test('setup link opens the setup screen (desktop and phone)', async ({ page, ser
   await screenshot(page, 'setup-desktop');
 
   await page.setViewportSize(MOBILE);
-  await page.waitForTimeout(300); // let responsive layout settle
+  await expect(page.getByTestId('setup-form')).toBeVisible();
   await screenshot(page, 'setup-mobile');
 
   expect(pageErrors, 'uncaught errors in the page').toEqual([]);

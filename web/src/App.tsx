@@ -1,0 +1,55 @@
+// Routes. Public screens and the home page are in the entry bundle; the admin, profile and
+// security screens are loaded on demand (React.lazy) to keep the first download small.
+
+import { lazy } from 'react';
+import { Route, Routes } from 'react-router';
+import { HomePage } from './pages/HomePage';
+import { InvitePage } from './pages/InvitePage';
+import { LoginPage } from './pages/LoginPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { ResetPage } from './pages/ResetPage';
+import { SetupPage } from './pages/SetupPage';
+import { AppShell } from './shell/AppShell';
+import { Gate, HomeRedirect, OrgRoute, RequireAuth } from './shell/RequireAuth';
+
+const MembersPage = lazy(() => import('./pages/admin/MembersPage'));
+const UnitsPage = lazy(() => import('./pages/admin/UnitsPage'));
+const ImportPage = lazy(() => import('./pages/admin/ImportPage'));
+const InvitesPage = lazy(() => import('./pages/admin/InvitesPage'));
+const RolesPage = lazy(() => import('./pages/admin/RolesPage'));
+const AuditPage = lazy(() => import('./pages/admin/AuditPage'));
+const SettingsPage = lazy(() => import('./pages/admin/SettingsPage'));
+const ProfilePage = lazy(() => import('./pages/ProfilePage'));
+const SecurityPage = lazy(() => import('./pages/SecurityPage'));
+
+export function App() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route path="/setup" element={<SetupPage />} />
+      <Route path="/invite/:token" element={<InvitePage />} />
+      <Route path="/reset/:token" element={<ResetPage />} />
+
+      <Route element={<RequireAuth />}>
+        <Route element={<AppShell />}>
+          <Route index element={<HomeRedirect />} />
+          <Route path="/profile" element={<ProfilePage />} />
+          <Route path="/security" element={<SecurityPage />} />
+          <Route path="/o/:orgId" element={<OrgRoute />}>
+            <Route index element={<HomePage />} />
+            <Route path="members" element={<Gate id="members"><MembersPage /></Gate>} />
+            <Route path="members/:userId" element={<Gate id="members"><MembersPage /></Gate>} />
+            <Route path="units" element={<Gate id="units"><UnitsPage /></Gate>} />
+            <Route path="import" element={<Gate id="import"><ImportPage /></Gate>} />
+            <Route path="invites" element={<Gate id="invites"><InvitesPage /></Gate>} />
+            <Route path="roles" element={<Gate id="roles"><RolesPage /></Gate>} />
+            <Route path="audit" element={<Gate id="audit"><AuditPage /></Gate>} />
+            <Route path="settings" element={<Gate id="settings"><SettingsPage /></Gate>} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+          <Route path="*" element={<NotFoundPage />} />
+        </Route>
+      </Route>
+    </Routes>
+  );
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { en } from './en';
+import { id } from './id';
+
+function leaves(obj: unknown, prefix = ''): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === 'object') for (const [kk, vv] of leaves(v, key)) out.set(kk, vv);
+    else out.set(key, v);
+  }
+  return out;
+}
+
+const placeholders = (s: string) => [...s.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
+
+describe('locales', () => {
+  const idLeaves = leaves(id);
+  const enLeaves = leaves(en);
+
+  it('have the same keys', () => {
+    expect([...enLeaves.keys()].sort()).toEqual([...idLeaves.keys()].sort());
+  });
+
+  it('have non-empty strings with the same placeholders', () => {
+    for (const [key, value] of idLeaves) {
+      expect(typeof value, key).toBe('string');
+      expect((value as string).length, key).toBeGreaterThan(0);
+      expect(placeholders(enLeaves.get(key) as string), key).toEqual(placeholders(value as string));
+    }
+  });
+
+  it('translate every error code of docs/API.md', () => {
+    const codes = [
+      'request.malformed',
+      'auth.required',
+      'auth.invalid_credentials',
+      'auth.totp_required',
+      'auth.totp_invalid',
+      'auth.csrf_invalid',
+      'auth.forbidden',
+      'auth.totp_setup_required',
+      'not_found',
+      'member.email_taken',
+      'setup.already_done',
+      'unit.not_empty',
+      'unit.cycle',
+      'invite.expired',
+      'invite.used',
+      'invite.revoked',
+      'request.too_large',
+      'file.too_large',
+      'file.unsupported_type',
+      'validation.invalid',
+      'validation.time_zone',
+      'request.unknown_field',
+      'request.missing_field',
+      'import.has_errors',
+      'file.too_many_pixels',
+      'auth.rate_limited',
+      // kantor-core validate.rs
+      'validation.required',
+      'validation.too_long',
+      'validation.email',
+      'validation.language',
+      'validation.password_short',
+      'validation.phone',
+      // the server as written so far
+      'import.duplicate_in_file',
+      'import.unreadable',
+      'import.empty',
+      'import.missing_column',
+      'import.too_many_rows',
+      'import.conflict',
+      'import.already_confirmed',
+      'member.employee_number_taken',
+      'member.last_owner',
+      'member.self_deactivate',
+      'setup.token_invalid',
+      'totp.already_enabled',
+      'totp.not_enabled',
+      'totp.not_set_up',
+      'request.content_type',
+    ];
+    for (const code of codes) {
+      expect(typeof idLeaves.get(`errors.${code}`), code).toBe('string');
+      expect(typeof enLeaves.get(`errors.${code}`), code).toBe('string');
+    }
+  });
+});
