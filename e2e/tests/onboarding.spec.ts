@@ -2,6 +2,7 @@
 // second browser context → log in → switch language. Screenshots of each screen go to
 // e2e/screenshots/ (look at them).
 import path from 'node:path';
+import { request } from '@playwright/test';
 import { test, expect, screenshot, DESKTOP, MOBILE } from '../lib/fixtures';
 
 test('an owner sets up the office and an invited person joins', async ({ page, browser, server }) => {
@@ -101,8 +102,17 @@ test('an owner sets up the office and an invited person joins', async ({ page, b
 });
 
 test('a wrong password is refused without revealing the account', async ({ page, server }) => {
+  // Set up through the API in a separate request context, so this browser has no session.
+  const token = new URL(server.setupUrl).searchParams.get('token');
+  const api = await request.newContext({ baseURL: server.url });
+  const setup = await api.post('/api/v1/setup', {
+    data: { token, org_name: 'PT Nusantara', name: 'Dewi', email: 'dewi@nusantara.co.id', password: 'rahasia-sekali-123', time_zone: 'Asia/Jakarta', language: 'id' },
+  });
+  expect(setup.status()).toBe(200);
+  await api.dispose();
   await page.setViewportSize(MOBILE);
   await page.goto(server.url + '/login');
+  await expect(page.getByTestId('login-form')).toBeVisible();
   await page.getByTestId('login-email').fill('nobody@example.id');
   await page.getByTestId('login-password').fill('wrong-password');
   await page.getByTestId('login-submit').click();

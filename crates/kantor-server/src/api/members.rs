@@ -30,7 +30,9 @@ pub async fn get_org(
     let org_id: OrgId = parse_id(&org_id)?;
     let a = actor(&state, &caller, org_id).await?;
     require(&a, Action::ReadOrg)?;
-    Ok(axum::Json((&state.store.org(org_id).await?).into()))
+    let mut org = OrgDto::from(&state.store.org(org_id).await?);
+    org.member_count = Some(state.store.count_members(org_id).await?);
+    Ok(axum::Json(org))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -173,6 +173,9 @@ pub struct OrgDto {
     pub default_time_zone: String,
     pub require_2fa_for_admins: bool,
     pub created_at: String,
+    /// Members who are not deactivated (active and invited); only in `GET /orgs/{org_id}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_count: Option<i64>,
 }
 
 impl From<&Org> for OrgDto {
@@ -183,6 +186,7 @@ impl From<&Org> for OrgDto {
             default_time_zone: o.default_time_zone.clone(),
             require_2fa_for_admins: o.require_2fa_for_admins,
             created_at: rfc3339(o.created_at),
+            member_count: None,
         }
     }
 }
