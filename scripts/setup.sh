@@ -60,9 +60,8 @@ fi
 
 # ---------------------------------------------------------------- Debian packages
 have_pg_server() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
-have_aiosmtpd() { # Debian's package (for /usr/bin/python3) or a module the python3 on PATH can import
-  [[ $(dpkg-query -W -f='${Status}' python3-aiosmtpd 2>/dev/null) == "install ok installed" ]] ||
-    python3 -c 'import aiosmtpd' >/dev/null 2>&1
+have_aiosmtpd() { # Debian's package: the SMTP test runs it with /usr/bin/python3
+  /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1
 }
 
 apt_wait() {
@@ -140,6 +139,14 @@ elif ((${#apt_needed[@]} || want_aiosmtpd)); then
     say "still missing after install: ${still[*]}"
     exit 1
   fi
+fi
+
+# ---------------------------------------------------------------- PyPI
+# moto's S3-compatible server backs the object-store test (no S3 server is packaged in Debian).
+if [[ ${SETUP_SKIP_PIP:-} != 1 ]] && ! python3 -c 'import moto.server, flask_cors' >/dev/null 2>&1; then
+  say "pip install moto[server] (S3-compatible test server)"
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6' ||
+    { say "could not install moto[server] with $(command -v python3)"; exit 1; }
 fi
 
 # ---------------------------------------------------------------- npm ci

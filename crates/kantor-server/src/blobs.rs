@@ -1,41 +1,73 @@
-//! The blob store: file bytes on local disk in the data dir, addressed by file id. Writes go to
-//! a temporary file that is synced and renamed into place, so a file either exists whole or not
-//! at all. (An S3-compatible backend through `object_store` is the planned second backend.)
+//! The blob store: file bytes addressed by file id, on local disk in the data dir by default or
+//! in an S3-compatible bucket (`KANTOR_FILES_URL=s3://bucket`, credentials and endpoint from the
+//! standard `AWS_*` variables) through `object_store`. Local writes go to a temporary file that
+//! is synced and renamed into place, so a file either exists whole or not at all; S3 puts are
+//! atomic by themselves.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use kantor_core::ids::FileId;
+use object_store::ObjectStore;
 use tokio::io::AsyncWriteExt;
 
-pub struct Blobs {
-    root: PathBuf,
+pub enum Blobs {
+    Local { root: PathBuf },
+    Object { store: Arc<dyn ObjectStore> },
 }
 
 impl Blobs {
     pub fn local(root: PathBuf) -> Blobs {
-        Blobs { root }
+        Blobs::Local { root }
     }
 
-    fn path(&self, id: FileId) -> PathBuf {
+    /// An S3-compatible bucket from `s3://bucket`, configured by the `AWS_*` environment
+    /// (`AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_ALLOW_HTTP` for a plain-HTTP endpoint on a private network).
+    pub fn s3(url: &str) -> anyhow::Result<Blobs> {
+        let store = object_store::aws::AmazonS3Builder::from_env()
+            .with_url(url)
+            .build()?;
+        Ok(Blobs::Object {
+            store: Arc::new(store),
+        })
+    }
+
+    fn key(id: FileId) -> object_store::path::Path {
+        object_store::path::Path::from(format!("files/{}", id.as_uuid().simple()))
+    }
+
+    fn path(root: &std::path::Path, id: FileId) -> PathBuf {
         let s = id.as_uuid().simple().to_string();
         // Spread files over directories by the random tail of the UUIDv7.
-        self.root.join(&s[30..32]).join(s)
+        root.join(&s[30..32]).join(s)
     }
 
-    pub async fn put(&self, id: FileId, bytes: &[u8]) -> std::io::Result<()> {
-        let path = self.path(id);
-        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
-        tokio::fs::create_dir_all(&dir).await?;
-        let tmp = dir.join(format!(".{}.tmp", id.as_uuid().simple()));
-        let mut f = tokio::fs::File::create(&tmp).await?;
-        f.write_all(bytes).await?;
-        f.sync_all().await?;
-        drop(f);
-        tokio::fs::rename(&tmp, &path).await
+    pub async fn put(&self, id: FileId, bytes: &[u8]) -> anyhow::Result<()> {
+        match self {
+            Blobs::Local { root } => {
+                let path = Self::path(root, id);
+                let dir = path.parent().unwrap_or(root).to_path_buf();
+                tokio::fs::create_dir_all(&dir).await?;
+                let tmp = dir.join(format!(".{}.tmp", id.as_uuid().simple()));
+                let mut f = tokio::fs::File::create(&tmp).await?;
+                f.write_all(bytes).await?;
+                f.sync_all().await?;
+                drop(f);
+                tokio::fs::rename(&tmp, &path).await?;
+            }
+            Blobs::Object { store } => {
+                store.put(&Self::key(id), bytes.to_vec().into()).await?;
+            }
+        }
+        Ok(())
     }
 
-    pub async fn get(&self, id: FileId) -> std::io::Result<Vec<u8>> {
-        tokio::fs::read(self.path(id)).await
+    pub async fn get(&self, id: FileId) -> anyhow::Result<Vec<u8>> {
+        match self {
+            Blobs::Local { root } => Ok(tokio::fs::read(Self::path(root, id)).await?),
+            Blobs::Object { store } => Ok(store.get(&Self::key(id)).await?.bytes().await?.to_vec()),
+        }
     }
 }
 

@@ -46,6 +46,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of outgoing mail, e.g. `Kantor <noreply@kominfo.go.id>`.
     pub smtp_from: String,
+    /// Where uploaded files go: unset means `files/` in the data dir; `s3://bucket` means an
+    /// S3-compatible bucket configured by the standard `AWS_*` variables.
+    pub files_url: Option<String>,
     /// PEM certificate chain and private key: when both are set Kantor serves HTTPS itself
     /// (otherwise put it behind a TLS-terminating reverse proxy).
     pub tls_cert: Option<PathBuf>,
@@ -75,6 +78,7 @@ impl Default for Config {
             db_max_connections: 16,
             smtp_url: None,
             smtp_from: "Kantor <noreply@localhost>".to_string(),
+            files_url: None,
             tls_cert: None,
             tls_key: None,
         }

@@ -117,7 +117,13 @@ pub async fn launch(
         config.login_attempts_per_ip,
         Duration::from_secs(config.login_window_secs),
     );
-    let blobs = blobs::Blobs::local(config.blob_dir());
+    let blobs = match &config.files_url {
+        Some(url) if url.starts_with("s3://") => blobs::Blobs::s3(url)?,
+        Some(url) => {
+            anyhow::bail!("unsupported files URL {url:?}: use s3://bucket or leave it unset")
+        }
+        None => blobs::Blobs::local(config.blob_dir()),
+    };
     let mailer = config.smtp_url.as_deref().map(email::mailer).transpose()?;
     let state = AppState::new(state::Inner {
         config,

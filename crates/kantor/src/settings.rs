@@ -62,6 +62,9 @@ fn apply_env(config: &mut Config, var: impl Fn(&str) -> Option<String>) -> anyho
     if let Some(v) = get("KANTOR_SMTP_FROM") {
         config.smtp_from = v;
     }
+    if let Some(v) = get("KANTOR_FILES_URL") {
+        config.files_url = Some(v);
+    }
     if let Some(v) = get("KANTOR_TLS_CERT") {
         config.tls_cert = Some(v.into());
     }
