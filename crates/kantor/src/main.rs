@@ -186,6 +186,9 @@ async fn serve(config: kantor_server::Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let (store, bus) = kantor_server::connect(&config).await?;
     let mut server = kantor_server::launch(config, listener, store, bus, Clock::system()).await?;
+    // Listen for signals before announcing readiness: a SIGTERM right after the ready line must
+    // still shut down gracefully.
+    let stop = shutdown_signal()?;
     let base = server.state.base_url.clone();
     let mut out = std::io::stdout().lock();
     writeln!(out, "Kantor is ready at {base}")?;
@@ -199,7 +202,7 @@ async fn serve(config: kantor_server::Config) -> anyhow::Result<()> {
     out.flush()?;
     drop(out);
     tokio::select! {
-        _ = shutdown_signal() => {
+        _ = stop => {
             tracing::info!("shutting down");
             server.shutdown().await;
         }
@@ -208,22 +211,16 @@ async fn serve(config: kantor_server::Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return ctrl_c.await.unwrap_or(()),
-            };
+/// Registers SIGINT and SIGTERM handlers now; the returned future resolves on either.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
         tokio::select! {
-            _ = ctrl_c => {}
+            _ = int.recv() => {}
             _ = term.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    })
 }
 
 fn now_ms() -> i64 {
