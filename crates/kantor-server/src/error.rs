@@ -28,6 +28,7 @@ pub struct ErrorDetail {
     pub message: String,
     /// The offending field, on validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub field: Option<String>,
 }
 

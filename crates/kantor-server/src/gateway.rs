@@ -262,6 +262,7 @@ pub async fn run_hub(state: AppState) {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WsParams {
     /// The last `seq` the client received; events after it are replayed first.
     pub since: Option<i64>,

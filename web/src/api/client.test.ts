@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, apiUrl, getCsrfToken, isApiError, itemsOf, NETWORK_ERROR, request, setCsrfToken } from './client';
+import { api, ApiError, apiUrl, getCsrfToken, isApiError, NETWORK_ERROR, request, setCsrfToken } from './client';
 
 type Call = { url: string; init: RequestInit };
 
@@ -85,13 +85,5 @@ describe('request', () => {
     mockFetch([]);
     const err = await api.get('/me').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: NETWORK_ERROR, status: 0 });
-  });
-});
-
-describe('itemsOf', () => {
-  it('accepts arrays and pages', () => {
-    expect(itemsOf([1, 2])).toEqual([1, 2]);
-    expect(itemsOf({ items: [3], next_cursor: null } as { items: number[] })).toEqual([3]);
-    expect(itemsOf(undefined)).toEqual([]);
   });
 });

@@ -165,9 +165,3 @@ export const api = {
   patch: <T>(path: string, body?: unknown) => request<T>(path, { method: 'PATCH', body }),
   delete: <T = void>(path: string) => request<T>(path, { method: 'DELETE' }),
 };
-
-/** Lists that the contract may later turn into pages: accept both shapes. */
-export function itemsOf<T>(value: T[] | { items: T[] } | null | undefined): T[] {
-  if (!value) return [];
-  return Array.isArray(value) ? value : value.items;
-}

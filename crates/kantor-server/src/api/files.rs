@@ -14,7 +14,7 @@ use crate::state::AppState;
 
 /// A stored file the caller may read.
 #[utoipa::path(get, path = "/api/v1/files/{file_id}", tag = "me", params(("file_id" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The file, with its stored content type", content(("application/octet-stream"))), (status = 404, body = ErrorBody)))]
 pub async fn get_file(
     State(state): State<AppState>,
     caller: Caller,

@@ -34,10 +34,13 @@ pub struct ImportRowDto {
     pub line: usize,
     pub name: String,
     pub email: String,
+    #[schema(required = true)]
     pub phone: Option<String>,
+    #[schema(required = true)]
     pub employee_number: Option<String>,
     /// `Dinas Kominfo/Bidang TIK`
     pub unit_path: String,
+    #[schema(required = true)]
     pub position: Option<String>,
     pub time_zone: String,
     pub errors: Vec<RowErrorDto>,
@@ -64,10 +67,19 @@ fn row_dto(r: &ImportRow) -> ImportRowDto {
     }
 }
 
+/// Where an import stands.
+// Only for the schema (`value_type = ImportStatus`): the store keeps it as text.
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    Preview,
+    Confirmed,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ImportPreview {
     pub id: String,
-    /// `preview` or `confirmed`.
+    #[schema(value_type = ImportStatus)]
     pub status: String,
     pub rows: Vec<ImportRowDto>,
     pub valid_count: usize,
@@ -248,8 +260,8 @@ fn preview_dto(id: ImportId, status: &str, rows: &[ImportRow]) -> ImportPreview 
 }
 
 /// Uploads a staff file (the raw CSV or XLSX bytes as the body) and returns the preview.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/imports", tag = "orgs", params(("org_id" = String, Path)),
-    request_body(content = Vec<u8>, content_type = "text/csv"),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/imports", operation_id = "upload_import", tag = "orgs", params(("org_id" = String, Path)),
+    request_body(description = "The staff file", content(("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses((status = 201, body = ImportPreview), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn preview(
     State(state): State<AppState>,
@@ -295,7 +307,7 @@ pub async fn preview(
 }
 
 /// A preview again (e.g. after a page reload).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/imports/{import_id}", tag = "orgs", params(("org_id" = String, Path), ("import_id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/imports/{import_id}", operation_id = "get_import", tag = "orgs", params(("org_id" = String, Path), ("import_id" = String, Path)),
     responses((status = 200, body = ImportPreview), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -339,7 +351,7 @@ pub struct ImportResult {
 
 /// Imports the previewed people: units along their paths are created, each person gets an
 /// account (if new), an invited membership and an invite link valid for 14 days.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/imports/{import_id}/confirm", tag = "orgs", params(("org_id" = String, Path), ("import_id" = String, Path)), request_body = ConfirmImport,
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/imports/{import_id}/confirm", operation_id = "confirm_import", tag = "orgs", params(("org_id" = String, Path), ("import_id" = String, Path)), request_body = ConfirmImport,
     responses((status = 200, body = ImportResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn confirm(
     State(state): State<AppState>,

@@ -28,26 +28,38 @@ use crate::state::AppState;
 #[derive(Serialize, ToSchema)]
 pub struct InviteDto {
     pub id: String,
+    #[schema(required = true)]
     pub email: Option<String>,
     pub role: RoleDto,
+    #[schema(required = true)]
     pub unit_id: Option<String>,
     pub created_at: String,
     pub expires_at: String,
-    /// `open`, `used`, `revoked` or `expired`.
-    pub state: String,
+    pub state: InviteState,
     /// The link to send; only in the response that created it.
+    #[schema(required = true)]
     pub url: Option<String>,
 }
 
-fn invite_state(i: &Invite, now: i64) -> &'static str {
+/// Where an invite stands.
+#[derive(Serialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteState {
+    Open,
+    Used,
+    Revoked,
+    Expired,
+}
+
+fn invite_state(i: &Invite, now: i64) -> InviteState {
     if i.revoked_at.is_some() {
-        "revoked"
+        InviteState::Revoked
     } else if i.used_at.is_some() {
-        "used"
+        InviteState::Used
     } else if i.expires_at <= now {
-        "expired"
+        InviteState::Expired
     } else {
-        "open"
+        InviteState::Open
     }
 }
 
@@ -59,13 +71,13 @@ fn invite_dto(i: &Invite, now: i64, url: Option<String>) -> InviteDto {
         unit_id: i.unit_id.map(|u| u.to_string()),
         created_at: rfc3339(i.created_at),
         expires_at: rfc3339(i.expires_at),
-        state: invite_state(i, now).to_string(),
+        state: invite_state(i, now),
         url,
     }
 }
 
 /// Invites of the organisation, newest first.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/invites", tag = "orgs", params(("org_id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/invites", operation_id = "list_invites", tag = "orgs", params(("org_id" = String, Path)),
     responses((status = 200, body = Vec<InviteDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -99,7 +111,7 @@ pub struct NewInviteRequest {
 }
 
 /// Creates an invite link.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/invites", tag = "orgs", params(("org_id" = String, Path)), request_body = NewInviteRequest,
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/invites", operation_id = "create_invite", tag = "orgs", params(("org_id" = String, Path)), request_body = NewInviteRequest,
     responses((status = 201, body = InviteDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -204,7 +216,7 @@ pub async fn create(
 }
 
 /// Revokes an invite link.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/invites/{invite_id}", tag = "orgs", params(("org_id" = String, Path), ("invite_id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/invites/{invite_id}", operation_id = "revoke_invite", tag = "orgs", params(("org_id" = String, Path), ("invite_id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
@@ -243,6 +255,7 @@ pub async fn revoke(
 #[derive(Serialize, ToSchema)]
 pub struct PublicInvite {
     pub org_name: String,
+    #[schema(required = true)]
     pub email: Option<String>,
     pub role: RoleDto,
     pub expires_at: String,
@@ -254,16 +267,16 @@ pub struct PublicInvite {
 async fn usable_invite(conn: &mut kantor_store::Conn, token: &str, now: i64) -> ApiResult<Invite> {
     let invite = orgs::invite_by_hash(conn, &secrets::token_hash(token)).await?;
     match invite_state(&invite, now) {
-        "open" => Ok(invite),
-        "used" => Err(ApiError::gone(
+        InviteState::Open => Ok(invite),
+        InviteState::Used => Err(ApiError::gone(
             "invite.used",
             "this invite link was already used",
         )),
-        "revoked" => Err(ApiError::gone(
+        InviteState::Revoked => Err(ApiError::gone(
             "invite.revoked",
             "this invite link was revoked",
         )),
-        _ => Err(ApiError::gone(
+        InviteState::Expired => Err(ApiError::gone(
             "invite.expired",
             "this invite link has expired; ask for a new one",
         )),
@@ -271,7 +284,7 @@ async fn usable_invite(conn: &mut kantor_store::Conn, token: &str, now: i64) -> 
 }
 
 /// What an invite link is for (public).
-#[utoipa::path(get, path = "/api/v1/invites/{token}", tag = "auth", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/invites/{token}", operation_id = "get_invite", security(()), tag = "auth", params(("token" = String, Path)),
     responses((status = 200, body = PublicInvite), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn show_public(
     State(state): State<AppState>,
@@ -311,11 +324,12 @@ pub struct AcceptInvite {
     /// A new password, or the existing account's password.
     pub password: String,
     pub time_zone: String,
+    #[schema(value_type = super::Language)]
     pub language: String,
 }
 
 /// Accepts an invite: creates (or joins with) the account and signs in.
-#[utoipa::path(post, path = "/api/v1/invites/{token}/accept", tag = "auth", params(("token" = String, Path)), request_body = AcceptInvite,
+#[utoipa::path(post, path = "/api/v1/invites/{token}/accept", operation_id = "accept_invite", security(()), tag = "auth", params(("token" = String, Path)), request_body = AcceptInvite,
     responses((status = 200, body = super::MeDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn accept(
     State(state): State<AppState>,
@@ -501,7 +515,7 @@ async fn usable_reset(
 }
 
 /// Whose password a reset link is for (public).
-#[utoipa::path(get, path = "/api/v1/password-resets/{token}", tag = "auth", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/password-resets/{token}", operation_id = "get_password_reset", security(()), tag = "auth", params(("token" = String, Path)),
     responses((status = 200, body = ResetInfo), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn show_reset(
     State(state): State<AppState>,
@@ -525,7 +539,7 @@ pub struct NewPassword {
 }
 
 /// Sets a new password with a reset link; every session of the account ends.
-#[utoipa::path(post, path = "/api/v1/password-resets/{token}", tag = "auth", params(("token" = String, Path)), request_body = NewPassword,
+#[utoipa::path(post, path = "/api/v1/password-resets/{token}", operation_id = "complete_password_reset", security(()), tag = "auth", params(("token" = String, Path)), request_body = NewPassword,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn complete_reset(
     State(state): State<AppState>,
@@ -556,4 +570,23 @@ pub async fn complete_reset(
     tx.commit().await?;
     state.revoke(Some(reset.user_id), ended, true).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InviteState;
+
+    #[test]
+    fn invite_states_are_the_documented_strings() {
+        let states = [
+            InviteState::Open,
+            InviteState::Used,
+            InviteState::Revoked,
+            InviteState::Expired,
+        ];
+        assert_eq!(
+            serde_json::to_value(states).expect("serialises"),
+            serde_json::json!(["open", "used", "revoked", "expired"])
+        );
+    }
 }

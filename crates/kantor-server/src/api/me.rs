@@ -58,7 +58,7 @@ pub struct MePatch {
     pub name: Option<String>,
     /// Empty string clears it.
     pub phone: Option<String>,
-    /// `id` or `en`.
+    #[schema(value_type = Option<super::Language>)]
     pub language: Option<String>,
     /// IANA zone, e.g. `Asia/Makassar`.
     pub time_zone: Option<String>,
@@ -105,7 +105,7 @@ pub async fn patch_me(
 
 /// Replaces the caller's avatar. Send the image bytes as the body (PNG, JPEG or WebP).
 #[utoipa::path(put, path = "/api/v1/me/avatar", tag = "me",
-    request_body(content = Vec<u8>, content_type = "image/png"),
+    request_body(description = "The image file", content(("image/png"), ("image/jpeg"), ("image/webp"))),
     responses((status = 200, body = MeDto), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_avatar(
     State(state): State<AppState>,
@@ -230,14 +230,16 @@ pub struct SessionDto {
     pub id: String,
     pub created_at: String,
     pub last_seen_at: String,
+    #[schema(required = true)]
     pub user_agent: Option<String>,
+    #[schema(required = true)]
     pub ip: Option<String>,
     /// The session making this request.
     pub current: bool,
 }
 
 /// The caller's signed-in sessions.
-#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", responses((status = 200, body = Vec<SessionDto>)))]
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", responses((status = 200, body = Vec<SessionDto>), (status = 401, body = ErrorBody)))]
 pub async fn list_sessions(
     State(state): State<AppState>,
     caller: Caller,
@@ -382,6 +384,7 @@ pub struct TokenDto {
     pub id: String,
     pub name: String,
     pub created_at: String,
+    #[schema(required = true)]
     pub last_used_at: Option<String>,
 }
 
@@ -400,7 +403,7 @@ pub struct NewTokenRequest {
 }
 
 /// The caller's API tokens (never the secrets).
-#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", responses((status = 200, body = Vec<TokenDto>)))]
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", responses((status = 200, body = Vec<TokenDto>), (status = 401, body = ErrorBody)))]
 pub async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,

@@ -92,11 +92,14 @@ pub async fn patch_org(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MemberListParams {
     /// Search in name, email and employee number.
     pub q: Option<String>,
     pub unit_id: Option<String>,
+    #[param(value_type = Option<super::RoleDto>)]
     pub role: Option<String>,
+    #[param(value_type = Option<super::StatusDto>)]
     pub status: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
@@ -105,11 +108,12 @@ pub struct MemberListParams {
 #[derive(Serialize, ToSchema)]
 pub struct MemberPage {
     pub items: Vec<MemberDto>,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
 /// Members of the organisation, searchable, by cursor.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/members", tag = "orgs", params(("org_id" = String, Path), MemberListParams),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/members", operation_id = "list_members", tag = "orgs", params(("org_id" = String, Path), MemberListParams),
     responses((status = 200, body = MemberPage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -308,7 +312,7 @@ pub async fn patch_member(
 
 /// Offboards a member: their membership is deactivated and, if this was their last
 /// organisation, every session, API token and socket of theirs ends at once.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/members/{user_id}/deactivate", tag = "orgs", params(("org_id" = String, Path), ("user_id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/members/{user_id}/deactivate", operation_id = "deactivate_member", tag = "orgs", params(("org_id" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, body = MemberDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn deactivate(
     State(state): State<AppState>,
@@ -385,7 +389,7 @@ pub async fn deactivate(
 }
 
 /// Brings a deactivated member back (they sign in again with their password or a reset link).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/members/{user_id}/reactivate", tag = "orgs", params(("org_id" = String, Path), ("user_id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/members/{user_id}/reactivate", operation_id = "reactivate_member", tag = "orgs", params(("org_id" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, body = MemberDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn reactivate(
     State(state): State<AppState>,
@@ -457,7 +461,7 @@ pub struct ResetLink {
 }
 
 /// Issues a password-reset link for a member, for an admin to pass on (or email).
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/members/{user_id}/password-reset", tag = "orgs", params(("org_id" = String, Path), ("user_id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/members/{user_id}/password-reset", operation_id = "create_password_reset", tag = "orgs", params(("org_id" = String, Path), ("user_id" = String, Path)),
     responses((status = 200, body = ResetLink), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn password_reset(
     State(state): State<AppState>,
@@ -522,6 +526,7 @@ pub async fn issue_reset(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     pub cursor: Option<String>,
     pub limit: Option<i64>,
@@ -531,22 +536,26 @@ pub struct AuditParams {
 pub struct AuditEntryDto {
     pub id: String,
     pub at: String,
+    #[schema(required = true)]
     pub actor_id: Option<String>,
+    #[schema(required = true)]
     pub actor_name: Option<String>,
     pub action: String,
+    #[schema(required = true)]
     pub target: Option<String>,
-    #[schema(value_type = Object)]
+    /// Action-specific details (any JSON value).
     pub detail: serde_json::Value,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditPage {
     pub items: Vec<AuditEntryDto>,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
 /// The audit log, newest first.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/audit", tag = "orgs", params(("org_id" = String, Path), AuditParams),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/audit", operation_id = "list_audit", tag = "orgs", params(("org_id" = String, Path), AuditParams),
     responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,

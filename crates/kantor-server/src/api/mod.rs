@@ -112,6 +112,7 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Kantor API", description = "Kantor's HTTP API. Conventions: docs/API.md."),
+    servers((url = "/", description = "The Kantor server that serves this document")),
     paths(
         setup::status, setup::complete,
         session::login, session::logout, session::logout_all,
@@ -125,10 +126,51 @@ pub fn router() -> Router<AppState> {
         invites::list, invites::create, invites::revoke,
         imports::preview, imports::show, imports::confirm,
         crate::gateway::ws,
+        ops::openapi,
     ),
-    tags((name = "setup"), (name = "auth"), (name = "me"), (name = "orgs"), (name = "realtime"))
+    components(schemas(Language)),
+    modifiers(&SecuritySchemes),
+    // Every operation needs a signed-in caller unless it says otherwise (`security: [{}]`).
+    security(("session" = []), ("token" = [])),
+    tags(
+        (name = "setup", description = "First-run setup of the first organisation."),
+        (name = "auth", description = "Signing in and out; public invite and password-reset links."),
+        (name = "me", description = "The signed-in person: profile, sessions, two-factor login, API tokens, files."),
+        (name = "orgs", description = "An organisation: settings, members, units, invites, staff import, audit log."),
+        (name = "realtime", description = "The WebSocket that pushes events to the web app."),
+        (name = "ops", description = "Operations: this document."),
+    )
 )]
 pub struct ApiDoc;
+
+/// The two ways to authenticate: the session cookie (browsers) and personal API tokens.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "Set by login, setup and invite accept. Writes (POST, PUT, PATCH, DELETE) made \
+                 with it also need the `X-CSRF-Token` header (`csrf_token` from `GET /me`).",
+            ))),
+        );
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A personal API token (`POST /me/tokens`)."))
+                    .build(),
+            ),
+        );
+    }
+}
 
 pub fn openapi_json() -> String {
     ApiDoc::openapi().to_pretty_json().unwrap_or_default()
@@ -136,14 +178,27 @@ pub fn openapi_json() -> String {
 
 // --- shapes ------------------------------------------------------------------------------------
 
+/// UI and account language: `id` (Bahasa Indonesia, the default) or `en`.
+// Only for the schema (`value_type = Language`): the server keeps languages as strings checked
+// by `kantor_core::validate::language`.
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Id,
+    En,
+}
+
 #[derive(Serialize, ToSchema, Clone)]
 pub struct UserDto {
     pub id: String,
     pub email: String,
     pub name: String,
+    #[schema(required = true)]
     pub phone: Option<String>,
+    #[schema(value_type = Language)]
     pub language: String,
     pub time_zone: String,
+    #[schema(required = true)]
     pub avatar_url: Option<String>,
     pub totp_enabled: bool,
 }
@@ -175,6 +230,7 @@ pub struct OrgDto {
     pub created_at: String,
     /// Members who are not deactivated (active and invited); only in `GET /orgs/{org_id}`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub member_count: Option<i64>,
 }
 
@@ -236,8 +292,11 @@ pub struct MembershipDto {
     pub org: OrgDto,
     pub role: RoleDto,
     pub status: StatusDto,
+    #[schema(required = true)]
     pub unit_id: Option<String>,
+    #[schema(required = true)]
     pub position: Option<String>,
+    #[schema(required = true)]
     pub employee_number: Option<String>,
     /// Leads at least one unit.
     pub is_leader: bool,
@@ -248,7 +307,8 @@ pub struct MeDto {
     pub user: UserDto,
     /// Active memberships only.
     pub memberships: Vec<MembershipDto>,
-    /// Send this in `X-CSRF-Token` on writes made with the session cookie. Absent for API tokens.
+    /// Send this in `X-CSRF-Token` on writes made with the session cookie. Null for API tokens.
+    #[schema(required = true)]
     pub csrf_token: Option<String>,
 }
 
@@ -258,13 +318,18 @@ pub struct MemberDto {
     pub id: String,
     pub name: String,
     pub email: String,
+    #[schema(required = true)]
     pub phone: Option<String>,
+    #[schema(required = true)]
     pub avatar_url: Option<String>,
     pub time_zone: String,
     pub role: RoleDto,
     pub status: StatusDto,
+    #[schema(required = true)]
     pub unit_id: Option<String>,
+    #[schema(required = true)]
     pub position: Option<String>,
+    #[schema(required = true)]
     pub employee_number: Option<String>,
     pub joined_at: String,
 }

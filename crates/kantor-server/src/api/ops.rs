@@ -30,6 +30,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
+/// This OpenAPI document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "ops", operation_id = "get_openapi", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", content(("application/json")))))]
 pub async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],

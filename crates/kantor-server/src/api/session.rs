@@ -63,7 +63,7 @@ pub fn ip_of(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr 
 }
 
 /// Signs in with email and password (and a TOTP code when the account has 2FA).
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", security(()), tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = MeDto), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,

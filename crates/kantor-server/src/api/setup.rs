@@ -37,6 +37,7 @@ pub struct SetupRequest {
     pub email: String,
     pub password: String,
     pub time_zone: String,
+    #[schema(value_type = super::Language)]
     pub language: String,
 }
 
@@ -53,7 +54,7 @@ pub async fn prepare(state: &AppState) -> anyhow::Result<Option<String>> {
 }
 
 /// Whether first-run setup is still needed.
-#[utoipa::path(get, path = "/api/v1/setup", tag = "setup", responses((status = 200, body = SetupStatus)))]
+#[utoipa::path(get, path = "/api/v1/setup", operation_id = "get_setup", security(()), tag = "setup", responses((status = 200, body = SetupStatus)))]
 pub async fn status(State(state): State<AppState>) -> ApiResult<axum::Json<SetupStatus>> {
     let mut conn = state
         .store
@@ -66,7 +67,7 @@ pub async fn status(State(state): State<AppState>) -> ApiResult<axum::Json<Setup
 }
 
 /// Creates the first organisation and its owner, and signs the owner in.
-#[utoipa::path(post, path = "/api/v1/setup", tag = "setup", request_body = SetupRequest,
+#[utoipa::path(post, path = "/api/v1/setup", operation_id = "complete_setup", security(()), tag = "setup", request_body = SetupRequest,
     responses((status = 200, body = super::MeDto), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn complete(
     State(state): State<AppState>,

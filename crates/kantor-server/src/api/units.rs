@@ -20,8 +20,10 @@ use crate::state::AppState;
 #[derive(Serialize, ToSchema)]
 pub struct UnitDto {
     pub id: String,
+    #[schema(required = true)]
     pub parent_id: Option<String>,
     pub name: String,
+    #[schema(required = true)]
     pub leader_user_id: Option<String>,
     /// Members directly in this unit (not in sub-units), deactivated excluded.
     pub member_count: i64,
@@ -50,7 +52,7 @@ pub struct UnitInput {
 }
 
 /// All units of the organisation (the client builds the tree from `parent_id`).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/units", tag = "orgs", params(("org_id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/units", operation_id = "list_units", tag = "orgs", params(("org_id" = String, Path)),
     responses((status = 200, body = Vec<UnitDto>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -95,7 +97,7 @@ async fn check_leader(
 }
 
 /// Creates a unit.
-#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/units", tag = "orgs", params(("org_id" = String, Path)), request_body = UnitInput,
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/units", operation_id = "create_unit", tag = "orgs", params(("org_id" = String, Path)), request_body = UnitInput,
     responses((status = 201, body = UnitDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -141,7 +143,7 @@ pub async fn create(
 }
 
 /// Renames, moves or sets the leader of a unit.
-#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/units/{unit_id}", tag = "orgs", params(("org_id" = String, Path), ("unit_id" = String, Path)), request_body = UnitInput,
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/units/{unit_id}", operation_id = "patch_unit", tag = "orgs", params(("org_id" = String, Path), ("unit_id" = String, Path)), request_body = UnitInput,
     responses((status = 200, body = UnitDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -217,7 +219,7 @@ pub async fn update(
 }
 
 /// Deletes an empty unit (no sub-units, no members).
-#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/units/{unit_id}", tag = "orgs", params(("org_id" = String, Path), ("unit_id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/units/{unit_id}", operation_id = "delete_unit", tag = "orgs", params(("org_id" = String, Path), ("unit_id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,

@@ -116,15 +116,11 @@ export default function ImportPage() {
           ) : null}
           <p className="muted">{t('import.resultHint')}</p>
           <div className="button-row">
-            {result.invites_csv_url ? (
-              <a className="btn btn-primary" href={result.invites_csv_url} download data-testid="import-invites-csv">
-                <Icon name="download" size={18} /> {t('import.downloadInvites')}
-              </a>
-            ) : result.invites?.length ? (
+            {result.invites.length ? (
               <button
                 type="button"
                 className="btn btn-primary"
-                onClick={() => downloadText(`kantor-undangan-${preview.id}.csv`, invitesCsv(result.invites ?? [], window.location.origin))}
+                onClick={() => downloadText(`kantor-undangan-${preview.id}.csv`, invitesCsv(result.invites, window.location.origin))}
                 data-testid="import-invites-csv"
               >
                 <Icon name="download" size={18} /> {t('import.downloadInvites')}
