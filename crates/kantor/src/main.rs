@@ -15,6 +15,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use kantor_core::role::{MemberStatus, Role};
 use kantor_core::validate;
+use kantor_server::api::me::issue_token;
 use kantor_server::{secrets, Clock};
 use kantor_store::{accounts, orgs, Backend};
 
@@ -301,26 +302,11 @@ async fn admin(config: kantor_server::Config, command: AdminCommand) -> anyhow::
                 kantor_store::settings::delete(&mut tx, kantor_server::api::setup::SETUP_TOKEN_KEY)
                     .await?;
                 let token = if print_token {
-                    let secret = secrets::new_token("kt_");
-                    let t = accounts::insert_token(
-                        &mut tx,
-                        user_id,
-                        "bootstrap",
-                        &secrets::token_hash(&secret),
-                        now,
+                    Some(
+                        issue_token(&mut tx, user_id, "bootstrap", &[o.id], None, "cli", now)
+                            .await?
+                            .1,
                     )
-                    .await?;
-                    kantor_store::audit::record(
-                        &mut tx,
-                        o.id,
-                        Some(user_id),
-                        "token.issue",
-                        Some(&t.id.to_string()),
-                        &serde_json::json!({"via": "cli"}),
-                        now,
-                    )
-                    .await?;
-                    Some(secret)
                 } else {
                     None
                 };
@@ -337,11 +323,7 @@ async fn admin(config: kantor_server::Config, command: AdminCommand) -> anyhow::
             AdminCommand::User {
                 command: UserCommand::ResetLink { email },
             } => {
-                let email = validate::email(&email)?;
-                let creds = store
-                    .credentials_by_email(&email)
-                    .await?
-                    .context("no account with that email")?;
+                let creds = account(&store, &email).await?;
                 let token = secrets::new_token("kr_");
                 let now = now_ms();
                 let mut tx = store.begin().await?;
@@ -380,34 +362,17 @@ async fn admin(config: kantor_server::Config, command: AdminCommand) -> anyhow::
             AdminCommand::Token {
                 command: TokenCommand::Issue { email, name },
             } => {
-                let email = validate::email(&email)?;
-                let creds = store
-                    .credentials_by_email(&email)
+                let creds = account(&store, &email).await?;
+                let orgs: Vec<_> = store
+                    .memberships_of(creds.user.id)
                     .await?
-                    .context("no account with that email")?;
-                let secret = secrets::new_token("kt_");
-                let now = now_ms();
+                    .iter()
+                    .map(|(o, _)| o.id)
+                    .collect();
                 let mut tx = store.begin().await?;
-                let t = accounts::insert_token(
-                    &mut tx,
-                    creds.user.id,
-                    &name,
-                    &secrets::token_hash(&secret),
-                    now,
-                )
-                .await?;
-                for (org, _) in store.memberships_of(creds.user.id).await? {
-                    kantor_store::audit::record(
-                        &mut tx,
-                        org.id,
-                        None,
-                        "token.issue",
-                        Some(&t.id.to_string()),
-                        &serde_json::json!({"via": "cli", "name": name}),
-                        now,
-                    )
-                    .await?;
-                }
+                let (t, secret) =
+                    issue_token(&mut tx, creds.user.id, &name, &orgs, None, "cli", now_ms())
+                        .await?;
                 tx.commit().await?;
                 eprintln!("token id {}", t.id);
                 println!("{secret}");
@@ -415,11 +380,7 @@ async fn admin(config: kantor_server::Config, command: AdminCommand) -> anyhow::
             AdminCommand::Token {
                 command: TokenCommand::Revoke { email, id },
             } => {
-                let email = validate::email(&email)?;
-                let creds = store
-                    .credentials_by_email(&email)
-                    .await?
-                    .context("no account with that email")?;
+                let creds = account(&store, &email).await?;
                 let mut tx = store.begin().await?;
                 accounts::revoke_token(
                     &mut tx,
@@ -437,6 +398,18 @@ async fn admin(config: kantor_server::Config, command: AdminCommand) -> anyhow::
     .await;
     store.close().await;
     result
+}
+
+/// The account with this email, or a clear error.
+async fn account(
+    store: &kantor_store::Store,
+    email: &str,
+) -> anyhow::Result<accounts::Credentials> {
+    let email = validate::email(email)?;
+    store
+        .credentials_by_email(&email)
+        .await?
+        .context("no account with that email")
 }
 
 async fn sqlx_users(store: &kantor_store::Store) -> anyhow::Result<Vec<(String, String, String)>> {

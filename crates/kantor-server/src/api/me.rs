@@ -431,7 +431,26 @@ pub async fn create_token(
     Json(req): Json<NewTokenRequest>,
 ) -> ApiResult<Response> {
     let name = validate::text("name", &req.name, 100)?;
-    let (t, secret) = issue_token(&state, caller.user_id, &name).await?;
+    let orgs: Vec<_> = state
+        .store
+        .memberships_of(caller.user_id)
+        .await?
+        .iter()
+        .map(|(o, _)| o.id)
+        .collect();
+    let now = state.clock.now_ms();
+    let mut tx = state.store.begin().await?;
+    let (t, secret) = issue_token(
+        &mut tx,
+        caller.user_id,
+        &name,
+        &orgs,
+        Some(caller.user_id),
+        "api",
+        now,
+    )
+    .await?;
+    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(NewTokenDto {
@@ -443,31 +462,33 @@ pub async fn create_token(
         .into_response())
 }
 
-/// Issues a token for a user (also used by `kantor admin token`). Tokens are personal; the
-/// issue is audited in each organisation the user belongs to, so its admins see it.
+/// Issues a personal API token for `user_id` inside `tx` and returns it with its secret (the
+/// only time the secret exists in clear). Tokens are personal; the issue is audited in each of
+/// `orgs` (the user's organisations), so their admins see it. Used by the API and by `kantor
+/// admin token issue` / `admin bootstrap --print-token` (`actor` is `None` and `via` "cli").
 pub async fn issue_token(
-    state: &AppState,
+    tx: &mut kantor_store::Tx,
     user_id: kantor_core::ids::UserId,
     name: &str,
-) -> ApiResult<(accounts::ApiToken, String)> {
+    orgs: &[kantor_core::ids::OrgId],
+    actor: Option<kantor_core::ids::UserId>,
+    via: &str,
+    now: i64,
+) -> Result<(accounts::ApiToken, String), kantor_store::StoreError> {
     let secret = secrets::new_token("kt_");
-    let now = state.clock.now_ms();
-    let mut tx = state.store.begin().await?;
-    let t =
-        accounts::insert_token(&mut tx, user_id, name, &secrets::token_hash(&secret), now).await?;
-    for (org, _) in state.store.memberships_of(user_id).await? {
-        super::audit(
-            &mut tx,
-            org.id,
-            Some(user_id),
+    let t = accounts::insert_token(tx, user_id, name, &secrets::token_hash(&secret), now).await?;
+    for org in orgs {
+        kantor_store::audit::record(
+            tx,
+            *org,
+            actor,
             "token.issue",
-            Some(t.id.to_string()),
-            serde_json::json!({"name": name}),
+            Some(&t.id.to_string()),
+            &serde_json::json!({"name": name, "via": via}),
             now,
         )
         .await?;
     }
-    tx.commit().await?;
     Ok((t, secret))
 }
 
