@@ -235,7 +235,10 @@ pub fn require(actor: &Actor, action: Action) -> Result<(), ApiError> {
     }
 }
 
-/// Sliding-window limits on login attempts, per email string and per client IP.
+const LIMITER_MAX_KEYS: usize = 100_000;
+
+/// Sliding-window limits on login attempts, per email string and per client IP. Counts are per
+/// node: with several nodes behind a balancer an attacker gets at most `nodes ×` the limit.
 pub struct LoginLimiter {
     per_email: u32,
     per_ip: u32,
@@ -255,6 +258,11 @@ impl LoginLimiter {
 
     /// Counts an attempt; `false` when either limit is already reached.
     pub fn attempt(&self, email: &str, ip: Option<IpAddr>, now: i64) -> bool {
+        // Attempts with made-up emails must not grow the map without bound: past a size, forget
+        // every key whose attempts have all left the window.
+        if self.attempts.len() > LIMITER_MAX_KEYS {
+            self.attempts.retain(|_, q| q.back().is_some_and(|t| now - t < self.window_ms));
+        }
         let mut keys = vec![(format!("e:{email}"), self.per_email)];
         if let Some(ip) = ip {
             keys.push((format!("i:{ip}"), self.per_ip));
