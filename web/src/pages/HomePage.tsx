@@ -1,9 +1,7 @@
 // `/o/:orgId`: welcome, where you sit in the organisation, a few numbers, admin shortcuts.
 
 import { Link } from 'react-router';
-import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { listMembers } from '../api/endpoints';
 import { useInvites, useOrg, useUnits } from '../api/queries';
 import { Icon } from '../components/Icon';
 import { PageHeader } from '../components/Page';
@@ -37,23 +35,14 @@ export function HomePage() {
   const { t } = useTranslation();
   const lang = useLanguage();
   const { orgId, membership, me } = useOrgScope();
-  const org = useOrg(orgId).data ?? membership.org;
+  const orgDetail = useOrg(orgId).data;
+  const org = orgDetail ?? membership.org;
   const units = useUnits(orgId);
   const admin = isAdmin(membership.role);
   const invites = useInvites(orgId, admin);
   const canListMembers = membership.role !== 'guest';
-  const memberCount = useQuery({
-    queryKey: ['members', orgId, 'count'],
-    queryFn: () => listMembers(orgId, { limit: 200, status: 'active' }),
-    enabled: canListMembers && org.member_count === undefined,
-  });
-
-  const members =
-    org.member_count !== undefined
-      ? formatNumber(org.member_count, lang)
-      : memberCount.data
-        ? formatNumber(memberCount.data.items.length, lang) + (memberCount.data.next_cursor ? '+' : '')
-        : '…';
+  // GET /orgs/{id} counts members (active and invited); until it answers, show an ellipsis.
+  const members = orgDetail?.member_count !== undefined ? formatNumber(orgDetail.member_count, lang) : '…';
   const path = membership.unit_id && units.data ? unitPath(units.data, membership.unit_id).split('/') : [];
   const unitName = path[path.length - 1] ?? '';
   const unitParents = path.slice(0, -1).join(' › ');
