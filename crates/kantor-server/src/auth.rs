@@ -261,7 +261,8 @@ impl LoginLimiter {
         // Attempts with made-up emails must not grow the map without bound: past a size, forget
         // every key whose attempts have all left the window.
         if self.attempts.len() > LIMITER_MAX_KEYS {
-            self.attempts.retain(|_, q| q.back().is_some_and(|t| now - t < self.window_ms));
+            self.attempts
+                .retain(|_, q| q.back().is_some_and(|t| now - t < self.window_ms));
         }
         let mut keys = vec![(format!("e:{email}"), self.per_email)];
         if let Some(ip) = ip {

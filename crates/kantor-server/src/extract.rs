@@ -1,10 +1,11 @@
 //! Request body extractors with Kantor's error codes: malformed JSON is 400
 //! `request.malformed`, unknown or missing fields are 422 naming the field, bodies over the
-//! limit are 413 `request.too_large`.
+//! limit are 413 `request.too_large`; malformed query parameters are 422 naming the parameter.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
@@ -32,6 +33,38 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
         }
         let bytes = read_body(req, state.config.max_json_bytes).await?;
         parse_json(&bytes).map(Json)
+    }
+}
+
+/// Query parameters, parsed with our errors: a malformed value is 422 `validation.invalid`
+/// naming the parameter (axum's own rejection is plain text).
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Query(q.0))
+            .map_err(|rejection| {
+                // e.g. "Failed to deserialize query string: limit: invalid digit found in string"
+                let text = rejection.body_text();
+                let detail = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text);
+                let field = detail.split_once(": ").map(|(f, _)| f).filter(|f| {
+                    !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                });
+                let err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation.invalid",
+                    detail.to_string(),
+                );
+                match field {
+                    Some(f) => err.with_field(f),
+                    None => err,
+                }
+            })
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dashmap::DashMap;
@@ -26,6 +26,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::auth;
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::state::AppState;
 
 /// Close code: the session or account ended; sign in again.

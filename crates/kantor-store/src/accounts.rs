@@ -525,12 +525,17 @@ pub async fn password_reset_by_hash(
     })
 }
 
+/// Marks a reset link used, once: `Conflict` if another request used it first.
 pub async fn use_password_reset(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE password_resets SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
-        .bind(id)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    let done =
+        sqlx::query("UPDATE password_resets SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(conn)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict("reset link already used".into()));
+    }
     Ok(())
 }
 

@@ -609,22 +609,34 @@ pub async fn invite_by_hash(conn: &mut AnyConnection, token_hash: &str) -> Resul
     invite_from(&row)
 }
 
-/// Marks an invite used, once: `Conflict` if another request used it first.
-pub async fn use_invite(
-    conn: &mut AnyConnection,
-    id: InviteId,
-    user_id: UserId,
-    now: i64,
-) -> Result<()> {
-    let done = sqlx::query("UPDATE invites SET used_at = $2, used_by = $3 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL")
-        .bind(id.to_string())
-        .bind(now)
-        .bind(user_id.to_string())
-        .execute(conn)
-        .await?;
+/// Marks an invite used, once: `Conflict` if another request used it first. Call it first in
+/// the accepting transaction (a racing accept then waits on the row and finds it used), and
+/// [`set_invite_user`] once the account exists.
+pub async fn use_invite(conn: &mut AnyConnection, id: InviteId, now: i64) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE invites SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(id.to_string())
+    .bind(now)
+    .execute(conn)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::Conflict("invite already used".into()));
     }
+    Ok(())
+}
+
+/// Records who accepted an invite taken with [`use_invite`].
+pub async fn set_invite_user(
+    conn: &mut AnyConnection,
+    id: InviteId,
+    user_id: UserId,
+) -> Result<()> {
+    sqlx::query("UPDATE invites SET used_by = $2 WHERE id = $1")
+        .bind(id.to_string())
+        .bind(user_id.to_string())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -30,6 +30,18 @@ pub async fn delete(conn: &mut AnyConnection, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// Deletes `key` if it holds `value`; whether it did. On PostgreSQL a concurrent `take` of the
+/// same row waits for this transaction and then finds nothing, so a one-time value is taken
+/// once.
+pub async fn take(conn: &mut AnyConnection, key: &str, value: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM settings WHERE key = $1 AND value = $2")
+        .bind(key)
+        .bind(value)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 impl Store {
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
         get(&mut *self.reader().acquire().await?, key).await

@@ -415,7 +415,25 @@ pub async fn confirm(
     }
     let now = state.clock.now_ms();
     let expires = now + 14 * 86_400_000;
+    let confirmed_rows: Vec<StoredRow> = rows.iter().map(stored).collect();
     let mut tx = state.store.begin().await?;
+    // Claim the preview first: a concurrent confirmation waits on its row (PostgreSQL) or on
+    // the writer (SQLite) and then finds it confirmed, instead of colliding on the people.
+    orgs::confirm_import(
+        &mut tx,
+        org_id,
+        import_id,
+        &serde_json::to_string(&confirmed_rows).map_err(|e| anyhow::anyhow!(e))?,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => ApiError::conflict(
+            "import.already_confirmed",
+            "this import was already confirmed",
+        ),
+        other => other.into(),
+    })?;
     let mut units: HashMap<(Option<UnitId>, String), UnitId> = orgs::units(&mut tx, org_id)
         .await?
         .into_iter()
@@ -521,22 +539,6 @@ pub async fn confirm(
         }
     }
     let imported = rows.iter().filter(|r| r.errors.is_empty()).count();
-    let confirmed_rows: Vec<StoredRow> = rows.iter().map(stored).collect();
-    orgs::confirm_import(
-        &mut tx,
-        org_id,
-        import_id,
-        &serde_json::to_string(&confirmed_rows).map_err(|e| anyhow::anyhow!(e))?,
-        now,
-    )
-    .await
-    .map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::conflict(
-            "import.already_confirmed",
-            "this import was already confirmed",
-        ),
-        other => other.into(),
-    })?;
     super::audit(&mut tx, org_id, Some(caller.user_id), "import.confirm", Some(import_id.to_string()),
         serde_json::json!({"imported": imported, "skipped": invalid, "units_created": units_created}), now).await?;
     super::emit(

@@ -364,6 +364,15 @@ pub async fn accept(
     let time_zone = validate::time_zone("time_zone", &req.time_zone)?;
     let language = validate::language(&req.language)?;
     let existing = state.store.credentials_by_email(&email).await?;
+    // A link without an email proves nothing about the address typed: it must not claim an
+    // account that has no password yet (an imported person's); their own link or a reset does.
+    if invite.email.is_none() && existing.as_ref().is_some_and(|c| c.password_hash.is_none()) {
+        return Err(ApiError::conflict(
+            "member.email_taken",
+            "this email was invited with its own link; use that one",
+        )
+        .with_field("email"));
+    }
     let password = req.password.clone();
     let existing_hash = existing.as_ref().and_then(|c| c.password_hash.clone());
     // An existing account proves itself with its password; a new one gets this password.
@@ -385,6 +394,16 @@ pub async fn accept(
     })?;
 
     let mut tx = state.store.begin().await?;
+    // Claim the invite first: a racing accept (a double click) waits on its row (PostgreSQL)
+    // or the writer (SQLite) and then finds it used, instead of colliding on the account.
+    orgs::use_invite(&mut tx, invite.id, now)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ApiError::gone("invite.used", "this invite link was already used")
+            }
+            other => other.into(),
+        })?;
     let user_id = match &existing {
         Some(c) => {
             if c.password_hash.is_none() {
@@ -454,14 +473,7 @@ pub async fn accept(
         }
         Err(e) => return Err(e.into()),
     }
-    orgs::use_invite(&mut tx, invite.id, user_id, now)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                ApiError::gone("invite.used", "this invite link was already used")
-            }
-            other => other.into(),
-        })?;
+    orgs::set_invite_user(&mut tx, invite.id, user_id).await?;
     super::audit(
         &mut tx,
         invite.org_id,
@@ -554,8 +566,16 @@ pub async fn complete_reset(
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
     let reset = usable_reset(&state, &mut tx, &token).await?;
+    // Claim the link first: a racing use waits on its row (PostgreSQL) and then finds it used.
+    accounts::use_password_reset(&mut tx, &reset.id, now)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ApiError::gone("reset.used", "this reset link was already used")
+            }
+            other => other.into(),
+        })?;
     accounts::set_password(&mut tx, reset.user_id, &hash, now).await?;
-    accounts::use_password_reset(&mut tx, &reset.id, now).await?;
     // An imported person who never accepted their invite becomes active by setting a password.
     for (org, m) in state.store.memberships_of(reset.user_id).await? {
         if m.status == MemberStatus::Invited {

@@ -1,6 +1,6 @@
 //! An organisation, its members, their roles and offboarding, and the audit log.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use kantor_core::event::Audience;
 use kantor_core::ids::{AuditId, OrgId, UserId};
 use kantor_core::policy::Action;
@@ -15,7 +15,7 @@ use super::{parse_id, parse_unit, MemberDto, OrgDto};
 use crate::auth::{actor, require, Caller};
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::secrets;
 use crate::state::AppState;
 
@@ -381,8 +381,13 @@ pub async fn deactivate(
     )
     .await?;
     tx.commit().await?;
-    // Sockets close either way: they reconnect and see only what is still theirs.
-    state.revoke(Some(user_id), ended, true).await;
+    // Sockets close either way: with no organisation left the session ended (4001); otherwise
+    // they reconnect (4002) and see only what is still theirs.
+    if others_active {
+        state.membership_changed(user_id).await;
+    } else {
+        state.revoke(Some(user_id), ended, true).await;
+    }
     Ok(axum::Json(
         (&state.store.member(org_id, user_id).await?).into(),
     ))

@@ -88,18 +88,21 @@ pub async fn complete(
 
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
+    // Take the one-time token first: a concurrent setup waits on its row (PostgreSQL) and then
+    // finds it gone, so only one organisation is ever created this way.
+    let taken = settings::take(
+        &mut tx,
+        SETUP_TOKEN_KEY,
+        &secrets::token_hash(req.token.trim()),
+    )
+    .await?;
     if orgs::count_orgs(&mut tx).await? > 0 {
         return Err(ApiError::conflict(
             "setup.already_done",
             "setup was already completed; sign in instead",
         ));
     }
-    let expected = settings::get(&mut tx, SETUP_TOKEN_KEY)
-        .await?
-        .unwrap_or_default();
-    if expected.is_empty()
-        || !secrets::constant_time_eq(&secrets::token_hash(req.token.trim()), &expected)
-    {
+    if !taken {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "setup.token_invalid",
@@ -134,7 +137,6 @@ pub async fn complete(
         now,
     )
     .await?;
-    settings::delete(&mut tx, SETUP_TOKEN_KEY).await?;
     super::audit(
         &mut tx,
         org.id,
