@@ -1,0 +1,20 @@
+//! End-to-end tests of the HTTP API and the realtime gateway against a real server on port 0,
+//! each body on SQLite and on PostgreSQL (see `common` for the harness). Two-node tests run on
+//! PostgreSQL and NATS only.
+//!
+//! One test binary with one module per area, so the server is linked once.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod auth;
+mod cluster;
+mod files;
+mod imports;
+mod members;
+mod races;
+mod realtime;
+mod sessions;
+mod setup;
+mod tenancy;
+mod units;
