@@ -23,17 +23,17 @@ pub enum Topic {
 }
 
 impl Topic {
-    fn subject(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
-            Topic::Events => "kantor.events",
-            Topic::Control => "kantor.control",
+            Topic::Events => "events",
+            Topic::Control => "control",
         }
     }
 
-    fn from_subject(s: &str) -> Option<Topic> {
+    fn from_name(s: &str) -> Option<Topic> {
         match s {
-            "kantor.events" => Some(Topic::Events),
-            "kantor.control" => Some(Topic::Control),
+            "events" => Some(Topic::Events),
+            "control" => Some(Topic::Control),
             _ => None,
         }
     }
@@ -62,6 +62,9 @@ pub struct Bus {
     /// Every message this node receives, whichever backend carried it, is re-broadcast here.
     local: broadcast::Sender<Message>,
     nats: Option<async_nats::Client>,
+    /// Subjects are `{prefix}.events` and `{prefix}.control`, so several deployments (or test
+    /// clusters) can share one NATS server without hearing each other.
+    prefix: String,
 }
 
 impl std::fmt::Debug for Bus {
@@ -76,12 +79,25 @@ impl Bus {
     /// A bus inside this process only.
     pub fn in_process() -> Bus {
         let (local, _) = broadcast::channel(LOCAL_CAPACITY);
-        Bus { local, nats: None }
+        Bus {
+            local,
+            nats: None,
+            prefix: String::new(),
+        }
     }
 
     /// A bus over NATS. Messages this node publishes come back to it through NATS like
     /// everyone else's, so every node sees one ordered stream per subject.
-    pub async fn nats(url: &str) -> Result<Bus, BusError> {
+    pub async fn nats(url: &str, prefix: &str) -> Result<Bus, BusError> {
+        if prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(BusError::Connect(format!(
+                "invalid NATS subject prefix {prefix:?}: use letters, digits, - and _"
+            )));
+        }
         let client = async_nats::ConnectOptions::new()
             .name("kantor")
             .retry_on_initial_connect()
@@ -91,13 +107,19 @@ impl Bus {
             .map_err(|e| BusError::Connect(e.to_string()))?;
         let (local, _) = broadcast::channel(LOCAL_CAPACITY);
         let mut sub = client
-            .subscribe("kantor.>")
+            .subscribe(format!("{prefix}.>"))
             .await
             .map_err(|e| BusError::Connect(e.to_string()))?;
         let forward = local.clone();
+        let strip = format!("{prefix}.");
         tokio::spawn(async move {
             while let Some(msg) = sub.next().await {
-                if let Some(topic) = Topic::from_subject(msg.subject.as_str()) {
+                let name = msg
+                    .subject
+                    .as_str()
+                    .strip_prefix(strip.as_str())
+                    .unwrap_or("");
+                if let Some(topic) = Topic::from_name(name) {
                     // No receivers is fine: nobody is listening yet.
                     let _ = forward.send(Message {
                         topic,
@@ -110,6 +132,7 @@ impl Bus {
         Ok(Bus {
             local,
             nats: Some(client),
+            prefix: prefix.to_string(),
         })
     }
 
@@ -120,7 +143,7 @@ impl Bus {
                 Ok(())
             }
             Some(client) => client
-                .publish(topic.subject(), payload)
+                .publish(format!("{}.{}", self.prefix, topic.name()), payload)
                 .await
                 .map_err(|e| BusError::Publish(e.to_string())),
         }
@@ -170,8 +193,13 @@ mod tests {
     async fn nats_bus_delivers_between_two_clients() {
         let url = std::env::var("KANTOR_TEST_NATS_URL")
             .expect("KANTOR_TEST_NATS_URL is not set: run the tests with `make test`");
-        let one = Bus::nats(&url).await.expect("connect one");
-        let two = Bus::nats(&url).await.expect("connect two");
+        let prefix = format!("test-{}", std::process::id());
+        let one = Bus::nats(&url, &prefix).await.expect("connect one");
+        let two = Bus::nats(&url, &prefix).await.expect("connect two");
+        let elsewhere = Bus::nats(&url, &format!("{prefix}-other"))
+            .await
+            .expect("connect other");
+        let mut other_rx = elsewhere.subscribe();
         let mut rx = two.subscribe();
         // The subscription is live once a round trip has happened.
         two.flush().await;
@@ -185,5 +213,6 @@ mod tests {
             .expect("message");
         assert_eq!(msg.topic, Topic::Control);
         assert_eq!(msg.payload, "hello");
+        assert!(other_rx.try_recv().is_err(), "another prefix hears nothing");
     }
 }

@@ -16,6 +16,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// `nats://…` switches the bus to NATS for several nodes; unset means in-process.
     pub nats_url: Option<String>,
+    /// Subject prefix on NATS, to share one NATS server between deployments.
+    pub nats_prefix: String,
     /// The URL people reach this server at, for links in invites and resets.
     pub public_url: Option<String>,
     /// Proxies whose `X-Forwarded-For` is believed (exact addresses).
@@ -62,6 +64,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: None,
             nats_url: None,
+            nats_prefix: "kantor".to_string(),
             public_url: None,
             trusted_proxies: Vec::new(),
             login_attempts_per_email: 10,

@@ -54,6 +54,9 @@ pub struct Server {
     pub addr: SocketAddr,
     /// The one-time setup token, when no organisation exists yet.
     pub setup_token: Option<String>,
+    /// Setup is still needed but its link was printed by another start (see
+    /// `kantor admin setup-link`).
+    pub setup_elsewhere: bool,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -91,7 +94,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<(Store, Bus)> {
     )
     .await?;
     let bus = match &config.nats_url {
-        Some(url) => Bus::nats(url).await?,
+        Some(url) => Bus::nats(url, &config.nats_prefix).await?,
         None => Bus::in_process(),
     };
     Ok((store, bus))
@@ -141,7 +144,11 @@ pub async fn launch(
         node,
         shutdown: CancellationToken::new(),
     });
-    let setup_token = api::setup::prepare(&state).await?;
+    let (setup_token, setup_elsewhere) = match api::setup::prepare(&state).await? {
+        api::setup::SetupState::Done => (None, false),
+        api::setup::SetupState::Needed(token) => (Some(token), false),
+        api::setup::SetupState::NeededElsewhere => (None, true),
+    };
 
     tokio::spawn(gateway::run_relay(state.clone()));
     tokio::spawn(gateway::run_hub(state.clone()));
@@ -203,6 +210,7 @@ pub async fn launch(
         state,
         addr,
         setup_token,
+        setup_elsewhere,
         task,
     })
 }
@@ -215,6 +223,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(api::ops::readyz))
         .route("/metrics", get(api::ops::metrics))
         .fallback(web::serve)
+        .method_not_allowed_fallback(api::ops::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -13,6 +13,18 @@ pub async fn put(conn: &mut AnyConnection, key: &str, value: &str) -> Result<()>
     Ok(())
 }
 
+/// Sets `key` unless it exists; whether it did.
+pub async fn put_if_absent(conn: &mut AnyConnection, key: &str, value: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn get(conn: &mut AnyConnection, key: &str) -> Result<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")

@@ -91,6 +91,8 @@ enum AdminCommand {
         #[arg(long)]
         print_token: bool,
     },
+    /// Prints a new one-time setup link (while no organisation exists); earlier links stop working.
+    SetupLink,
     /// People.
     User {
         #[command(subcommand)]
@@ -198,6 +200,12 @@ async fn serve(config: kantor_server::Config) -> anyhow::Result<()> {
         writeln!(
             out,
             "Open the setup link to create your organisation and its owner (it works once)."
+        )?;
+    }
+    if server.setup_elsewhere {
+        writeln!(
+            out,
+            "Setup is not done yet: use the setup link printed when Kantor first started, or make a new one with `kantor admin setup-link`."
         )?;
     }
     out.flush()?;
@@ -351,6 +359,10 @@ async fn admin(config: kantor_server::Config, command: AdminCommand) -> anyhow::
                 tx.commit().await?;
                 println!("{base}/reset/{token}");
             }
+            AdminCommand::SetupLink => match kantor_server::api::setup::renew(&store).await? {
+                Some(token) => println!("{base}/setup?token={token}"),
+                None => bail!("setup was already completed; sign in, or use `kantor admin bootstrap` for another organisation"),
+            },
             AdminCommand::User {
                 command: UserCommand::List,
             } => {

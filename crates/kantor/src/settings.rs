@@ -46,6 +46,9 @@ fn apply_env(config: &mut Config, var: impl Fn(&str) -> Option<String>) -> anyho
     if let Some(v) = get("KANTOR_NATS_URL") {
         config.nats_url = Some(v);
     }
+    if let Some(v) = get("KANTOR_NATS_PREFIX") {
+        config.nats_prefix = v;
+    }
     if let Some(v) = get("KANTOR_PUBLIC_URL") {
         config.public_url = Some(v);
     }

@@ -40,3 +40,12 @@ pub async fn openapi() -> Response {
     )
         .into_response()
 }
+
+/// A known path with a method it does not have: the usual error body, with 405.
+pub async fn method_not_allowed() -> crate::error::ApiError {
+    crate::error::ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "request.method_not_allowed",
+        "this path does not accept that method",
+    )
+}

@@ -41,9 +41,38 @@ pub struct SetupRequest {
     pub language: String,
 }
 
-/// Creates a new setup token when no organisation exists yet; returns it for printing.
-pub async fn prepare(state: &AppState) -> anyhow::Result<Option<String>> {
+/// Whether setup is still needed, and the setup token when this start created it.
+pub enum SetupState {
+    Done,
+    /// This node created the token: print its link.
+    Needed(String),
+    /// Another node (or an earlier start) created the token; only its hash is stored, so this
+    /// node cannot print the link. `kantor admin setup-link` makes a new one.
+    NeededElsewhere,
+}
+
+/// Creates the one-time setup token when no organisation exists and no token does either. With
+/// several nodes starting on an empty database, the first one prints the link.
+pub async fn prepare(state: &AppState) -> anyhow::Result<SetupState> {
     let mut tx = state.store.begin().await?;
+    if orgs::count_orgs(&mut tx).await? > 0 {
+        return Ok(SetupState::Done);
+    }
+    let token = secrets::new_token("");
+    let created =
+        settings::put_if_absent(&mut tx, SETUP_TOKEN_KEY, &secrets::token_hash(&token)).await?;
+    tx.commit().await?;
+    Ok(if created {
+        SetupState::Needed(token)
+    } else {
+        SetupState::NeededElsewhere
+    })
+}
+
+/// Replaces the setup token with a new one (for `kantor admin setup-link`); `None` when setup
+/// was already completed.
+pub async fn renew(store: &kantor_store::Store) -> anyhow::Result<Option<String>> {
+    let mut tx = store.begin().await?;
     if orgs::count_orgs(&mut tx).await? > 0 {
         return Ok(None);
     }

@@ -213,3 +213,53 @@ fn names(page: &Value) -> Vec<String> {
         .map(|m| str_of(&m["name"]))
         .collect()
 }
+
+/// A second node starting on a database that still needs setup leaves the first node's link
+/// working (it cannot print it: only its hash is stored); `kantor admin setup-link` (`renew`)
+/// makes a new link that replaces the old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_node_keeps_the_setup_link_and_renew_replaces_it() {
+    on_both(|backend| async move {
+        let body = |token: &str| {
+            json!({"token": token, "org_name": "Dinas", "name": "Budi", "email": "budi@x.id",
+                   "password": PASSWORD, "time_zone": "Asia/Jakarta", "language": "id"})
+        };
+        let a = TestServer::start(backend).await;
+        let first = a.setup_token.clone().expect("the first node has the link");
+        let b = a.another_node().await;
+        assert!(
+            b.setup_token.is_none(),
+            "the second node has no link of its own"
+        );
+        let renewed = kantor_server::api::setup::renew(&b.state().store)
+            .await
+            .expect("renew")
+            .expect("setup is still needed");
+        a.client()
+            .post("/api/v1/setup", body(&first))
+            .await
+            .error(401, "setup.token_invalid");
+        b.client()
+            .post("/api/v1/setup", body(&renewed))
+            .await
+            .expect(200);
+        assert!(kantor_server::api::setup::renew(&b.state().store)
+            .await
+            .expect("renew")
+            .is_none());
+        b.shutdown().await;
+        a.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_method_answers_405_with_the_error_shape() {
+    let server = TestServer::start(kantor_store::testing::TestBackend::Sqlite).await;
+    let resp = server
+        .client()
+        .send(server.client().request(Method::DELETE, "/api/v1/setup"))
+        .await;
+    resp.error(405, "request.method_not_allowed");
+    server.shutdown().await;
+}

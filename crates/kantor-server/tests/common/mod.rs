@@ -351,12 +351,16 @@ pub struct Cluster {
 impl Cluster {
     pub async fn start() -> Cluster {
         let options = Options {
-            configure: |c| c.nats_url = Some(nats_url()),
+            configure: |c| {
+                c.nats_url = Some(nats_url());
+                // Test runs sharing the NATS server must not hear each other's events.
+                c.nats_prefix = format!("kantor-test-{}", std::process::id());
+            },
             ..Options::default()
         };
         let a = TestServer::start_with(TestBackend::Postgres, options).await;
-        // Set up before the second node starts: a node starting on an empty database writes a
-        // fresh setup token, and only the last one written works.
+        // Set up before the second node starts, as an operator would: a second node starting
+        // on an empty database cannot print the first node's setup link.
         let owner_a = a.setup_owner().await;
         let b = a.another_node().await;
         assert!(b.setup_token.is_none(), "setup is done for every node");
