@@ -158,7 +158,7 @@ async fn an_invite_is_accepted_once_and_its_password_signs_in() {
 async fn wrong_passwords_look_alike_and_are_rate_limited() {
     on_both(|backend| async move {
         let options = Options {
-            configure: |c| c.login_attempts_per_email = 3,
+            configure: std::sync::Arc::new(|c| c.login_attempts_per_email = 3),
             ..Options::default()
         };
         let server = TestServer::start_with(backend, options).await;

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use kantor_core::role::Role;
 use serde_json::json;
 
-use crate::common::{str_of, Cluster, User};
+use crate::common::{str_of, Cluster, Options, PrivateNats, User};
 use crate::realtime::read_unit_events;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,5 +109,56 @@ async fn two_nodes_share_one_ordered_event_stream() {
     assert_eq!(bot_ws.close_code().await, Some(4001));
     bot_b.get("/api/v1/me").await.error(401, "auth.required");
 
+    cluster.shutdown().await;
+}
+
+/// NATS core delivers at most once: events published while the connection is down are lost on
+/// the wire. Node B must still deliver every event written on A, in order, by reading the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_nats_connection_loses_no_event() {
+    let mut nats = PrivateNats::start();
+    let url = nats.url();
+    let cluster = Cluster::start_with(Options {
+        configure: std::sync::Arc::new(move |c| c.nats_url = Some(url.clone())),
+        ..Options::default()
+    })
+    .await;
+    let (owner_a, owner_b) = (&cluster.owner_a, &cluster.owner_b);
+    let mut on_b = owner_b.client.ws(None).await;
+    let hello = on_b.hello().await;
+
+    let before = owner_a
+        .client
+        .post(&owner_a.org_path("/units"), json!({"name": "Sebelum"}))
+        .await
+        .expect(201);
+    nats.kill();
+    let mut during = Vec::new();
+    for i in 0..5 {
+        let unit = owner_a
+            .client
+            .post(
+                &owner_a.org_path("/units"),
+                json!({"name": format!("Saat putus {i}")}),
+            )
+            .await
+            .expect(201);
+        during.push(str_of(&unit["id"]));
+    }
+    // B hears nothing over NATS now, yet its socket receives all of them, in order.
+    let (seen, others, last) = read_unit_events(&mut on_b, hello, 6, true).await;
+    assert!(others.is_empty(), "{others:?}");
+    assert_eq!(seen[0], str_of(&before["id"]));
+    assert_eq!(seen[1..], during[..]);
+
+    // After NATS returns, live delivery resumes.
+    nats.restart();
+    let after = owner_a
+        .client
+        .post(&owner_a.org_path("/units"), json!({"name": "Sesudah"}))
+        .await
+        .expect(201);
+    let (seen, _, _) = read_unit_events(&mut on_b, last, 1, true).await;
+    assert_eq!(seen, vec![str_of(&after["id"])]);
     cluster.shutdown().await;
 }

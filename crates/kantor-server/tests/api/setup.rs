@@ -263,3 +263,50 @@ async fn a_wrong_method_answers_405_with_the_error_shape() {
     resp.error(405, "request.method_not_allowed");
     server.shutdown().await;
 }
+
+/// Operations endpoints: liveness, readiness, Prometheus metrics by route pattern, request ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_endpoints_report_health_and_metrics() {
+    let server = TestServer::start(kantor_store::testing::TestBackend::Sqlite).await;
+    let anon = server.client();
+    anon.get("/api/v1/setup").await.expect(200);
+    let raw = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .expect("healthz");
+    assert_eq!(raw.status(), 200);
+    assert!(
+        raw.headers().get("x-request-id").is_some(),
+        "every response has a request id"
+    );
+    let ready: Value = reqwest::get(format!("{}/readyz", server.base))
+        .await
+        .expect("readyz")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        ready,
+        json!({"database": true, "bus": true, "draining": false})
+    );
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(
+            r#"kantor_http_requests_total{method="GET",route="/api/v1/setup",status="200"} 1"#
+        ),
+        "{metrics}"
+    );
+    for family in [
+        "kantor_http_request_duration_seconds_bucket",
+        "kantor_ws_connections",
+        "kantor_db_pool_connections",
+        "kantor_jobs_pending",
+    ] {
+        assert!(metrics.contains(family), "{family} missing");
+    }
+    server.shutdown().await;
+}

@@ -75,14 +75,14 @@ pub struct Options {
     /// Shared by every node started with these options (clones share the time).
     pub clock: Clock,
     /// Adjusts the configuration after the harness filled in the data dir and database.
-    pub configure: fn(&mut Config),
+    pub configure: Arc<dyn Fn(&mut Config) + Send + Sync>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             clock: Clock::manual(Clock::system().now_ms()),
-            configure: |_| {},
+            configure: Arc::new(|_| {}),
         }
     }
 }
@@ -350,14 +350,19 @@ pub struct Cluster {
 
 impl Cluster {
     pub async fn start() -> Cluster {
-        let options = Options {
-            configure: |c| {
+        Cluster::start_with(Options {
+            configure: Arc::new(|c| {
                 c.nats_url = Some(nats_url());
                 // Test runs sharing the NATS server must not hear each other's events.
                 c.nats_prefix = format!("kantor-test-{}", std::process::id());
-            },
+            }),
             ..Options::default()
-        };
+        })
+        .await
+    }
+
+    /// Two nodes with these options (which name the NATS server).
+    pub async fn start_with(options: Options) -> Cluster {
         let a = TestServer::start_with(TestBackend::Postgres, options).await;
         // Set up before the second node starts, as an operator would: a second node starting
         // on an empty database cannot print the first node's setup link.
@@ -729,4 +734,70 @@ impl Ws {
 #[track_caller]
 pub fn seq_of(event: &Value) -> i64 {
     event["seq"].as_i64().expect("event seq")
+}
+
+/// A private `nats-server` on a free loopback port, for tests that stop and restart it.
+pub struct PrivateNats {
+    pub port: u16,
+    child: Option<std::process::Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateNats {
+    pub fn start() -> PrivateNats {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("a free port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let mut nats = PrivateNats {
+            port,
+            child: None,
+            _dir: tempfile::tempdir().expect("dir"),
+        };
+        nats.restart();
+        nats
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (again) on the same port and waits for the server's ready line.
+    pub fn restart(&mut self) {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start nats-server");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        loop {
+            let line = lines
+                .next()
+                .expect("nats-server exited early")
+                .expect("read");
+            if line.contains("Server is ready") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        self.child = Some(child);
+    }
+
+    /// Kills the server (by its PID), as a crash or a network cut would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for PrivateNats {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
