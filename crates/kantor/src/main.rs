@@ -13,11 +13,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use kantor_core::role::{MemberStatus, Role};
 use kantor_core::validate;
 use kantor_server::api::me::issue_token;
 use kantor_server::{secrets, Clock};
-use kantor_store::{accounts, orgs, Backend};
+use kantor_store::{accounts, Backend};
 
 #[derive(Parser)]
 #[command(
@@ -282,31 +281,9 @@ async fn admin(config: kantor_server::Config, command: AdminCommand) -> anyhow::
                         .id
                     }
                 };
-                let o = orgs::insert_org(&mut tx, &org_name, &tz, now).await?;
-                orgs::insert_membership(
-                    &mut tx,
-                    &orgs::NewMembership {
-                        org_id: o.id,
-                        user_id,
-                        role: Role::Owner,
-                        status: MemberStatus::Active,
-                        unit_id: None,
-                        position: None,
-                        employee_number: None,
-                    },
-                    now,
-                )
-                .await?;
-                kantor_store::audit::record(
-                    &mut tx,
-                    o.id,
-                    None,
-                    "org.create",
-                    Some(&o.id.to_string()),
-                    &serde_json::json!({"via": "cli", "name": o.name}),
-                    now,
-                )
-                .await?;
+                let o = kantor_server::api::setup::create_org_with_owner(&mut tx, &org_name, &tz, user_id, None, "cli", now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
                 kantor_store::settings::delete(&mut tx, kantor_server::api::setup::SETUP_TOKEN_KEY)
                     .await?;
                 let token = if print_token {

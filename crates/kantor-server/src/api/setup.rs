@@ -151,12 +151,37 @@ pub async fn complete(
         now,
     )
     .await?;
-    let org = orgs::insert_org(&mut tx, &org_name, &time_zone, now).await?;
-    orgs::insert_membership(
+    let org = create_org_with_owner(
         &mut tx,
+        &org_name,
+        &time_zone,
+        user.id,
+        Some(user.id),
+        "setup",
+        now,
+    )
+    .await?;
+    tracing::info!(org = %org.id, "setup completed");
+    start_session(&state, tx, user.id, &headers, ip_of(&state, &headers, peer)).await
+}
+
+/// Creates an organisation with `owner` as its active owner, audited and announced, inside
+/// `tx`. Used by first-run setup and by `kantor admin bootstrap` (`actor` `None`, `via` "cli").
+pub async fn create_org_with_owner(
+    tx: &mut kantor_store::Tx,
+    name: &str,
+    time_zone: &str,
+    owner: kantor_core::ids::UserId,
+    actor: Option<kantor_core::ids::UserId>,
+    via: &str,
+    now: i64,
+) -> ApiResult<orgs::Org> {
+    let org = orgs::insert_org(tx, name, time_zone, now).await?;
+    orgs::insert_membership(
+        tx,
         &orgs::NewMembership {
             org_id: org.id,
-            user_id: user.id,
+            user_id: owner,
             role: Role::Owner,
             status: MemberStatus::Active,
             unit_id: None,
@@ -167,23 +192,22 @@ pub async fn complete(
     )
     .await?;
     super::audit(
-        &mut tx,
+        tx,
         org.id,
-        Some(user.id),
+        actor,
         "org.create",
         Some(org.id.to_string()),
-        serde_json::json!({"name": org.name}),
+        serde_json::json!({"name": org.name, "via": via}),
         now,
     )
     .await?;
     super::emit(
-        &mut tx,
+        tx,
         Audience::Org { org_id: org.id },
         "org.created",
         serde_json::json!({"org_id": org.id}),
         now,
     )
     .await?;
-    tracing::info!(org = %org.id, "setup completed");
-    start_session(&state, tx, user.id, &headers, ip_of(&state, &headers, peer)).await
+    Ok(org)
 }
