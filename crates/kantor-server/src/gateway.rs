@@ -262,6 +262,19 @@ pub async fn run_hub(state: AppState) {
     }
 }
 
+/// What a client may send.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum ClientMessage {
+    Ping,
+    Pong,
+    /// Receive only these organisations' events (`null`: all of one's organisations again).
+    /// Events addressed to the person (`user.updated`) always arrive.
+    Subscribe {
+        orgs: Option<Vec<OrgId>>,
+    },
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WsParams {
@@ -369,7 +382,15 @@ async fn socket_loop(
 ) -> anyhow::Result<()> {
     // Subscribe before reading the store, so nothing committed in between is missed.
     let mut live = state.hub.live.subscribe();
-    let visible = |o: &Outgoing| o.audience.includes(user_id, memberships);
+    // Which organisations' events the client wants (all of its own until it subscribes).
+    let mut subscribed: Option<Vec<OrgId>> = None;
+    let visible = |o: &Outgoing, subscribed: &Option<Vec<OrgId>>| {
+        o.audience.includes(user_id, memberships)
+            && match (subscribed, o.audience.org_id()) {
+                (Some(orgs), Some(org)) => orgs.contains(&org),
+                _ => true,
+            }
+    };
     let (last_known, first_retained) = state.store.event_bounds().await?;
     let mut last_sent = match since {
         Some(s) if s < first_retained - 1 || s > last_known => {
@@ -396,7 +417,7 @@ async fn socket_loop(
         }
         for e in &page {
             let o = outgoing(e);
-            if visible(&o) {
+            if visible(&o, &subscribed) {
                 send_text(socket, &o.text).await?;
             }
             last_sent = e.seq;
@@ -416,12 +437,12 @@ async fn socket_loop(
                         // Events we have not seen came before this one (we lagged): read them.
                         for e in state.store.events_after(last_sent, 10_000).await?.iter().take_while(|e| e.seq < o.seq) {
                             let m = outgoing(e);
-                            if visible(&m) {
+                            if visible(&m, &subscribed) {
                                 send_text(socket, &m.text).await?;
                             }
                         }
                     }
-                    if visible(&o) {
+                    if visible(&o, &subscribed) {
                         send_text(socket, &o.text).await?;
                     }
                     last_sent = o.seq;
@@ -431,8 +452,20 @@ async fn socket_loop(
             },
             msg = socket.recv() => match msg {
                 Some(Ok(Message::Text(t))) => {
-                    if t.contains("\"ping\"") {
-                        send_text(socket, r#"{"type":"pong"}"#).await?;
+                    match serde_json::from_str::<ClientMessage>(t.as_str()) {
+                        Ok(ClientMessage::Ping) => send_text(socket, r#"{"type":"pong"}"#).await?,
+                        Ok(ClientMessage::Pong) => {}
+                        Ok(ClientMessage::Subscribe { orgs }) => {
+                            // Only the client's own organisations; others would be filtered anyway.
+                            let orgs: Option<Vec<OrgId>> = orgs.map(|o| o.into_iter().filter(|id| memberships.iter().any(|(m, _)| m == id)).collect());
+                            let ack = serde_json::json!({"type": "subscribed", "orgs": orgs});
+                            subscribed = orgs;
+                            send_text(socket, &ack.to_string()).await?;
+                        }
+                        Err(_) => {
+                            let err = r#"{"type":"error","code":"ws.bad_message","message":"expected ping, pong or subscribe"}"#;
+                            send_text(socket, err).await?;
+                        }
                     }
                     awaiting_pong = false;
                 }

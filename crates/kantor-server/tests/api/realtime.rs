@@ -252,3 +252,65 @@ async fn ws_with_origin(owner: &User, origin: &str) -> u16 {
         Err(e) => panic!("handshake: {e}"),
     }
 }
+
+/// A socket can narrow what it receives to some of its organisations; events addressed to the
+/// person still arrive, other organisations' ids are dropped from the subscription, and bad
+/// messages get an error reply without closing the socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_narrow_a_socket_to_chosen_organisations() {
+    crate::common::on_both(|backend| async move {
+        let server = crate::common::TestServer::start(backend).await;
+        let owner = server.setup_owner().await;
+        let other = server.seed_org("Organisasi Lain").await;
+        let mut ws = owner.client.ws(None).await;
+        ws.hello().await;
+
+        ws.send_json(json!({"type": "subscribe", "orgs": [other.org_id]}))
+            .await;
+        let ack = ws.next_json().await;
+        assert_eq!(
+            ack,
+            json!({"type": "subscribed", "orgs": []}),
+            "another organisation cannot be chosen"
+        );
+        // Nothing of the owner's organisation now, but their own profile change arrives.
+        owner
+            .client
+            .post(&owner.org_path("/units"), json!({"name": "Tidak terkirim"}))
+            .await
+            .expect(201);
+        owner
+            .client
+            .patch("/api/v1/me", json!({"name": "Nama Baru"}))
+            .await
+            .expect(200);
+        let e = ws.events(1).await.remove(0);
+        assert_eq!(e["kind"], "user.updated", "{e}");
+
+        ws.send_json(json!({"type": "subscribe", "orgs": null}))
+            .await;
+        assert_eq!(ws.next_json().await["type"], "subscribed");
+        owner
+            .client
+            .post(&owner.org_path("/units"), json!({"name": "Terkirim"}))
+            .await
+            .expect(201);
+        let e = ws.events(1).await.remove(0);
+        assert_eq!(e["kind"], "unit.created", "{e}");
+
+        ws.send_json(json!({"type": "teleport"})).await;
+        let err = ws.next_json().await;
+        assert_eq!(
+            (err["type"].as_str(), err["code"].as_str()),
+            (Some("error"), Some("ws.bad_message"))
+        );
+        ws.send_json(json!({"type": "ping"})).await;
+        assert_eq!(
+            ws.next_json().await["type"],
+            "pong",
+            "the socket stays open"
+        );
+        server.shutdown().await;
+    })
+    .await;
+}

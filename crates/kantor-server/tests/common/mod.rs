@@ -680,6 +680,15 @@ impl Ws {
     }
 
     /// The next JSON message (fails if the socket closed).
+    /// Sends a JSON message to the server.
+    pub async fn send_json(&mut self, v: Value) {
+        use futures::SinkExt;
+        self.stream
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .expect("send on the socket");
+    }
+
     pub async fn next_json(&mut self) -> Value {
         match self.next().await {
             WsNext::Json(v) => v,
