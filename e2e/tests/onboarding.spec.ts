@@ -119,3 +119,31 @@ test('a wrong password is refused without revealing the account', async ({ page,
   await expect(page.getByTestId('login-error')).toHaveAttribute('data-code', 'auth.invalid_credentials');
   await screenshot(page, '12-login-error-phone');
 });
+
+test('names with HTML, quotes and emoji are shown as text, never run', async ({ page, server }) => {
+  const token = new URL(server.setupUrl).searchParams.get('token');
+  const api = await request.newContext({ baseURL: server.url });
+  const tricky = `<img src=x onerror="window.__xss=1">Seksi "Khusus" & O'Brien 🎉`;
+  const setup = await api.post('/api/v1/setup', {
+    data: { token, org_name: `<script>window.__xss=2</script>Dinas`, name: 'Dewi', email: 'dewi@nusantara.co.id', password: 'rahasia-sekali-123', time_zone: 'Asia/Jakarta', language: 'id' },
+  });
+  expect(setup.status()).toBe(200);
+  const me = await setup.json();
+  const orgId = me.memberships[0].org.id;
+  const unit = await api.post(`/api/v1/orgs/${orgId}/units`, { data: { name: tricky }, headers: { 'x-csrf-token': me.csrf_token } });
+  expect(unit.status()).toBe(201);
+  await api.dispose();
+
+  await page.goto(server.url + '/login');
+  await page.getByTestId('login-email').fill('dewi@nusantara.co.id');
+  await page.getByTestId('login-password').fill('rahasia-sekali-123');
+  await page.getByTestId('login-submit').click();
+  await expect(page.getByTestId('home')).toBeVisible();
+  await page.getByTestId('nav-units').click();
+  const row = page.getByTestId('unit-row').filter({ hasText: 'Seksi "Khusus"' });
+  await expect(row).toContainText(tricky);
+  await expect(page.locator('body')).toContainText('<script>window.__xss=2</script>Dinas');
+  expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  expect(await page.locator('img[src="x"]').count()).toBe(0);
+  await screenshot(page, '13-escaped-names');
+});
