@@ -375,6 +375,19 @@ pub async fn accept(
     }
     let password = req.password.clone();
     let existing_hash = existing.as_ref().and_then(|c| c.password_hash.clone());
+    // Checking an existing account's password here is a login attempt: the same limits apply,
+    // or an open invite link would be a way around them.
+    if existing_hash.is_some()
+        && !state
+            .limiter
+            .attempt(&email, Some(ip_of(&state, &headers, peer)), now)
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "auth.rate_limited",
+            "too many attempts; wait a few minutes",
+        ));
+    }
     // An existing account proves itself with its password; a new one gets this password.
     let new_hash = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<String>> {
         match existing_hash {

@@ -200,6 +200,25 @@ async fn wrong_passwords_look_alike_and_are_rate_limited() {
             .get("/api/v1/me")
             .await
             .error(401, "auth.required");
+        // An open invite link is no way around the limit: checking an existing account's
+        // password there counts as a login attempt.
+        let invite = owner
+            .client
+            .post(&owner.org_path("/invites"), json!({"role": "member"}))
+            .await
+            .expect(201);
+        server
+            .client()
+            .post(
+                &format!(
+                    "/api/v1/invites/{}/accept",
+                    crate::common::invite_token(&invite)
+                ),
+                json!({"name": "Tebakan", "email": owner.email, "password": PASSWORD,
+                       "time_zone": "Asia/Jakarta", "language": "id"}),
+            )
+            .await
+            .error(429, "auth.rate_limited");
         // The window passes.
         server.clock.advance_ms(15 * 60 * 1000 + 1);
         server.login_ok(&owner.email, PASSWORD).await;
