@@ -330,7 +330,7 @@ pub struct AcceptInvite {
 
 /// Accepts an invite: creates (or joins with) the account and signs in.
 #[utoipa::path(post, path = "/api/v1/invites/{token}/accept", operation_id = "accept_invite", security(()), tag = "auth", params(("token" = String, Path)), request_body = AcceptInvite,
-    responses((status = 200, body = super::MeDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = super::MeDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 410, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn accept(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
