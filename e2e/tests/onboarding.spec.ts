@@ -147,3 +147,34 @@ test('names with HTML, quotes and emoji are shown as text, never run', async ({ 
   expect(await page.locator('img[src="x"]').count()).toBe(0);
   await screenshot(page, '13-escaped-names');
 });
+
+test('the sign-in form and the navigation work from the keyboard alone', async ({ page, server }) => {
+  const token = new URL(server.setupUrl).searchParams.get('token');
+  const api = await request.newContext({ baseURL: server.url });
+  const setup = await api.post('/api/v1/setup', {
+    data: { token, org_name: 'SMK Negeri 1', name: 'Pak Joko', email: 'joko@smkn1.sch.id', password: 'rahasia-sekali-123', time_zone: 'Asia/Jayapura', language: 'id' },
+  });
+  expect(setup.status()).toBe(200);
+  await api.dispose();
+
+  await page.goto(server.url + '/login');
+  await page.getByTestId('login-email').focus();
+  await page.keyboard.type('joko@smkn1.sch.id');
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('login-password')).toBeFocused();
+  await page.keyboard.type('rahasia-sekali-123');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('home')).toBeVisible();
+
+  // Tab through the shell until the units link has focus, then follow it with Enter.
+  const units = page.getByTestId('nav-units');
+  let reached = false;
+  for (let i = 0; i < 40 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await units.evaluate((el) => el === document.activeElement);
+  }
+  expect(reached, 'the units link is reachable with Tab').toBe(true);
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('unit-add-root')).toBeVisible();
+  await screenshot(page, '14-keyboard-units');
+});
