@@ -190,12 +190,7 @@ impl FromRequestParts<AppState> for Caller {
 /// The caller as a member of `org_id`. Not a member (or another organisation's id) → 404;
 /// a deactivated member is treated the same.
 pub async fn actor(state: &AppState, caller: &Caller, org_id: OrgId) -> Result<Actor, ApiError> {
-    let mut conn = state
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(kantor_store::StoreError::from)?;
+    let mut conn = state.store.read_conn().await?;
     let m = match orgs::membership(&mut conn, org_id, caller.user_id).await {
         Ok(m) => m,
         Err(kantor_store::StoreError::NotFound) => return Err(ApiError::not_found()),

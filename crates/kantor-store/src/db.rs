@@ -127,6 +127,11 @@ impl Store {
         &self.read
     }
 
+    /// A connection from the read pool, for several reads outside a transaction.
+    pub async fn read_conn(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
+        Ok(self.read.acquire().await?)
+    }
+
     /// Begins a write transaction. On SQLite this waits for the single writer connection.
     pub async fn begin(&self) -> Result<Tx> {
         let inner = self.write.begin().await?;

@@ -290,12 +290,7 @@ pub async fn show_public(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> ApiResult<axum::Json<PublicInvite>> {
-    let mut conn = state
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = state.store.read_conn().await?;
     let invite = usable_invite(&mut conn, &token, state.clock.now_ms()).await?;
     let org = orgs::org_by_id(&mut conn, invite.org_id).await?;
     let existing = match &invite.email {
@@ -340,12 +335,7 @@ pub async fn accept(
 ) -> ApiResult<Response> {
     let now = state.clock.now_ms();
     let invite = {
-        let mut conn = state
-            .store
-            .reader()
-            .acquire()
-            .await
-            .map_err(StoreError::from)?;
+        let mut conn = state.store.read_conn().await?;
         usable_invite(&mut conn, &token, now).await?
     };
     let name = validate::name("name", &req.name)?;
@@ -546,12 +536,7 @@ pub async fn show_reset(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> ApiResult<axum::Json<ResetInfo>> {
-    let mut conn = state
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(StoreError::from)?;
+    let mut conn = state.store.read_conn().await?;
     let reset = usable_reset(&state, &mut conn, &token).await?;
     let user = accounts::user_by_id(&mut conn, reset.user_id).await?;
     Ok(axum::Json(ResetInfo { email: user.email }))

@@ -411,12 +411,7 @@ async fn load_me(state: &AppState, user_id: UserId) -> ApiResult<MeDto> {
     let user = state.store.user(user_id).await?;
     let memberships = state.store.memberships_of(user_id).await?;
     let mut out = Vec::with_capacity(memberships.len());
-    let mut conn = state
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(kantor_store::StoreError::from)?;
+    let mut conn = state.store.read_conn().await?;
     for (org, m) in memberships
         .iter()
         .filter(|(_, m)| m.status == MemberStatus::Active)

@@ -85,12 +85,7 @@ pub async fn renew(store: &kantor_store::Store) -> anyhow::Result<Option<String>
 /// Whether first-run setup is still needed.
 #[utoipa::path(get, path = "/api/v1/setup", operation_id = "get_setup", security(()), tag = "setup", responses((status = 200, body = SetupStatus)))]
 pub async fn status(State(state): State<AppState>) -> ApiResult<axum::Json<SetupStatus>> {
-    let mut conn = state
-        .store
-        .reader()
-        .acquire()
-        .await
-        .map_err(kantor_store::StoreError::from)?;
+    let mut conn = state.store.read_conn().await?;
     let needed = orgs::count_orgs(&mut conn).await? == 0;
     Ok(axum::Json(SetupStatus { needed }))
 }
