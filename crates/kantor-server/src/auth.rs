@@ -1,7 +1,6 @@
 //! Who is calling: session cookies and API tokens, CSRF, the auth cache, login rate limits,
 //! and the step from "a signed-in user" to "a member acting in one organisation".
 
-use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -230,15 +229,12 @@ pub fn require(actor: &Actor, action: Action) -> Result<(), ApiError> {
     }
 }
 
-const LIMITER_MAX_KEYS: usize = 100_000;
-
-/// Sliding-window limits on login attempts, per email string and per client IP. Counts are per
-/// node: with several nodes behind a balancer an attacker gets at most `nodes ×` the limit.
+/// Sliding-window limits on login attempts, per email string and per client IP, counted in the
+/// database so that every node enforces the same limit.
 pub struct LoginLimiter {
     per_email: u32,
     per_ip: u32,
     window_ms: i64,
-    attempts: DashMap<String, VecDeque<i64>>,
 }
 
 impl LoginLimiter {
@@ -247,43 +243,35 @@ impl LoginLimiter {
             per_email,
             per_ip,
             window_ms: window.as_millis() as i64,
-            attempts: DashMap::new(),
         }
     }
 
+    pub fn window_ms(&self) -> i64 {
+        self.window_ms
+    }
+
     /// Counts an attempt; `false` when either limit is already reached.
-    pub fn attempt(&self, email: &str, ip: Option<IpAddr>, now: i64) -> bool {
-        // Attempts with made-up emails must not grow the map without bound: past a size, forget
-        // every key whose attempts have all left the window.
-        if self.attempts.len() > LIMITER_MAX_KEYS {
-            self.attempts
-                .retain(|_, q| q.back().is_some_and(|t| now - t < self.window_ms));
-        }
+    pub async fn attempt(
+        &self,
+        store: &kantor_store::Store,
+        email: &str,
+        ip: Option<IpAddr>,
+        now: i64,
+    ) -> Result<bool, ApiError> {
         let mut keys = vec![(format!("e:{email}"), self.per_email)];
         if let Some(ip) = ip {
             keys.push((format!("i:{ip}"), self.per_ip));
         }
-        let mut allowed = true;
-        for (key, limit) in &keys {
-            let mut q = self.attempts.entry(key.clone()).or_default();
-            while q.front().is_some_and(|t| now - t >= self.window_ms) {
-                q.pop_front();
-            }
-            if q.len() as u32 >= *limit {
-                allowed = false;
-            }
-        }
-        if allowed {
-            for (key, _) in keys {
-                self.attempts.entry(key).or_default().push_back(now);
-            }
-        }
-        allowed
+        Ok(store.login_attempt(&keys, now, self.window_ms).await?)
     }
 
     /// A successful login clears the email's count (not the IP's).
-    pub fn succeeded(&self, email: &str) {
-        self.attempts.remove(&format!("e:{email}"));
+    pub async fn succeeded(
+        &self,
+        store: &kantor_store::Store,
+        email: &str,
+    ) -> Result<(), ApiError> {
+        Ok(store.clear_login_attempts(&format!("e:{email}")).await?)
     }
 }
 
@@ -308,20 +296,6 @@ pub fn client_ip(headers: &axum::http::HeaderMap, peer: IpAddr, trusted: &[IpAdd
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn limiter_counts_per_email_and_per_ip_in_a_window() {
-        let l = LoginLimiter::new(3, 5, Duration::from_secs(60));
-        let ip: IpAddr = "10.0.0.1".parse().expect("ip");
-        for _ in 0..3 {
-            assert!(l.attempt("a@x.id", Some(ip), 0));
-        }
-        assert!(!l.attempt("a@x.id", Some(ip), 1), "email limit");
-        assert!(l.attempt("b@x.id", Some(ip), 2));
-        assert!(l.attempt("c@x.id", Some(ip), 3));
-        assert!(!l.attempt("d@x.id", Some(ip), 4), "ip limit");
-        assert!(l.attempt("a@x.id", None, 60_001), "window passed");
-    }
 
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {

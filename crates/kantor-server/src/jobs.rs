@@ -54,7 +54,11 @@ async fn prune_events(state: &AppState) -> anyhow::Result<()> {
     let now = state.clock.now_ms();
     let retention = state.config.event_retention_hours as i64 * 3_600_000;
     let deleted = state.store.prune_events(now - retention).await?;
-    tracing::info!(deleted, "pruned old events");
+    let attempts = state
+        .store
+        .prune_login_attempts(now - state.limiter.window_ms())
+        .await?;
+    tracing::info!(deleted, attempts, "pruned old events and login attempts");
     schedule_prune(state, now + 3_600_000).await
 }
 

@@ -19,6 +19,7 @@
 //! - [`files`]: metadata of stored blobs.
 //! - [`events`]: the outbox, the relay that numbers events, and reads for resume.
 //! - [`jobs`]: the durable, leased job queue.
+//! - [`limits`]: login attempt counts shared by all nodes.
 //! - [`settings`]: server-wide key/value settings (setup token).
 //! - [`testing`]: fresh databases for tests on both backends.
 
@@ -28,6 +29,7 @@ pub mod db;
 pub mod events;
 pub mod files;
 pub mod jobs;
+pub mod limits;
 pub mod migrate;
 pub mod orgs;
 pub mod row;

@@ -15,11 +15,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../migrations/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "login_attempts",
+        sql: include_str!("../migrations/0002_login_attempts.sql"),
+    },
+];
 
 /// An arbitrary constant that names Kantor's migration lock among PostgreSQL advisory locks.
 const PG_MIGRATION_LOCK: i64 = 0x6b61_6e74_6f72;

@@ -396,3 +396,66 @@ async fn jobs_are_leased_to_one_runner_and_retried() {
     })
     .await;
 }
+
+/// Login limits: a sliding window per key, shared by every connection (and so every node);
+/// concurrent attempts never overshoot the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn login_attempts_are_limited_per_key_in_a_window() {
+    on_both(|store, _| async move {
+        let keys = |email: &str| {
+            vec![
+                (format!("e:{email}"), 3u32),
+                ("i:10.0.0.1".to_string(), 5u32),
+            ]
+        };
+        let window = 60_000;
+        for t in 0..3 {
+            assert!(store.login_attempt(&keys("a@x.id"), t, window).await?);
+        }
+        assert!(
+            !store.login_attempt(&keys("a@x.id"), 10, window).await?,
+            "email limit"
+        );
+        assert!(store.login_attempt(&keys("b@x.id"), 11, window).await?);
+        assert!(store.login_attempt(&keys("c@x.id"), 12, window).await?);
+        assert!(
+            !store.login_attempt(&keys("d@x.id"), 13, window).await?,
+            "IP limit (5)"
+        );
+        assert!(
+            store
+                .login_attempt(&keys("a@x.id")[..1], 60_001, window)
+                .await?,
+            "the window passed"
+        );
+        store.clear_login_attempts("e:a@x.id").await?;
+        assert!(
+            store
+                .login_attempt(&keys("a@x.id")[..1], 60_002, window)
+                .await?
+        );
+
+        // 20 attempts at once on one key with a limit of 7: exactly 7 pass.
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .login_attempt(&[("e:burst@x.id".to_string(), 7)], 100_000, window)
+                    .await
+            }));
+        }
+        let mut passed = 0;
+        for t in tasks {
+            passed += usize::from(t.await??);
+        }
+        assert_eq!(passed, 7);
+        // Left: the burst (7), the IP (5), b, c, and a once after its clear.
+        assert_eq!(
+            store.prune_login_attempts(200_000).await?,
+            7 + 5 + 1 + 1 + 1
+        );
+        Ok(())
+    })
+    .await;
+}

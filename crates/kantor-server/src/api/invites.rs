@@ -367,11 +367,8 @@ pub async fn accept(
     let existing_hash = existing.as_ref().and_then(|c| c.password_hash.clone());
     // Checking an existing account's password here is a login attempt: the same limits apply,
     // or an open invite link would be a way around them.
-    if existing_hash.is_some()
-        && !state
-            .limiter
-            .attempt(&email, Some(ip_of(&state, &headers, peer)), now)
-    {
+    let ip = Some(ip_of(&state, &headers, peer));
+    if existing_hash.is_some() && !state.limiter.attempt(&state.store, &email, ip, now).await? {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "auth.rate_limited",

@@ -75,7 +75,11 @@ pub async fn login(
     let ip = ip_of(&state, &headers, peer);
     // The limit applies to the email string as typed (normalised), known or not.
     let email = req.email.trim().to_lowercase();
-    if !state.limiter.attempt(&email, Some(ip), now) {
+    if !state
+        .limiter
+        .attempt(&state.store, &email, Some(ip), now)
+        .await?
+    {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "auth.rate_limited",
@@ -144,7 +148,7 @@ pub async fn login(
             Some(_) => {}
         }
     }
-    state.limiter.succeeded(&email);
+    state.limiter.succeeded(&state.store, &email).await?;
     let tx = state.store.begin().await?;
     start_session(&state, tx, creds.user.id, &headers, ip).await
 }

@@ -109,6 +109,24 @@ async fn two_nodes_share_one_ordered_event_stream() {
     assert_eq!(bot_ws.close_code().await, Some(4001));
     bot_b.get("/api/v1/me").await.error(401, "auth.required");
 
+    // Login limits hold across nodes: attempts on A and B count together (10 per email).
+    for i in 0..10 {
+        let node = if i % 2 == 0 { &cluster.a } else { &cluster.b };
+        node.login(&owner_a.email, "salah-sekali-123")
+            .await
+            .error(401, "auth.invalid_credentials");
+    }
+    cluster
+        .a
+        .login(&owner_a.email, crate::common::PASSWORD)
+        .await
+        .error(429, "auth.rate_limited");
+    cluster
+        .b
+        .login(&owner_a.email, crate::common::PASSWORD)
+        .await
+        .error(429, "auth.rate_limited");
+
     cluster.shutdown().await;
 }
 
