@@ -9,14 +9,17 @@
 //!   one-second warm-up: requests per second, p50/p99 latency, errors (non-200 or failed).
 //! - `startup`: start-to-ready time on an existing database (median of 5) and the resident
 //!   memory of the idle server.
+//! - `import`: upload and confirm a CSV of `--rows` staff (5,000 by default), timed.
 //!
 //! # Layout
 //!
 //! - `main.rs`: the command line and the two benchmarks.
 //! - [`server`]: spawning, seeding and stopping `kantor`; /proc readings.
 //! - [`http`]: the load generator.
+//! - [`import`]: the staff-import scenario.
 
 mod http;
+mod import;
 mod server;
 
 use std::time::Duration;
@@ -55,6 +58,9 @@ struct Cli {
     /// Threads of the load generator; it shares the machine with the server, so few is best.
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
+    /// People in the generated staff file (import).
+    #[arg(long, default_value_t = 5000)]
+    rows: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,6 +69,8 @@ enum Bench {
     Http,
     /// Start-to-ready time and idle memory.
     Startup,
+    /// Upload and confirm a staff import of --rows people.
+    Import,
 }
 
 const WARMUP: Duration = Duration::from_secs(1);
@@ -98,6 +106,7 @@ fn run(cli: Cli) -> anyhow::Result<String> {
         match cli.bench {
             Bench::Http => http_bench(&cli).await,
             Bench::Startup => startup_bench(&cli).await,
+            Bench::Import => import_bench(&cli).await,
         }
     })
 }
@@ -133,6 +142,38 @@ async fn http_bench(cli: &Cli) -> anyhow::Result<String> {
     let value = result?;
     stopped?;
     Ok(value)
+}
+
+async fn import_bench(cli: &Cli) -> anyhow::Result<String> {
+    if cli.url.is_some() {
+        bail!("import writes people into an organisation: it runs on a server kantor-bench starts, not with --url");
+    }
+    let dir = TempDir::new()?;
+    let kantor = Kantor::beside_me(dir.path(), cli.database_url.clone())?;
+    let token = kantor.bootstrap().await?;
+    let server = kantor.start().await?;
+    eprintln!("importing {} people into a fresh organisation …", cli.rows);
+    let result = import::run(&server.url, &token, cli.rows).await;
+    let stopped = server.stop().await;
+    if result.is_err() {
+        eprintln!("server log (last lines):\n{}", kantor.log_tail());
+    }
+    drop(dir);
+    let t = result?;
+    stopped?;
+    eprintln!(
+        "preview {} ms, confirm {} ms, {} imported",
+        t.preview.as_millis(),
+        t.confirm.as_millis(),
+        t.imported
+    );
+    Ok(json_line(&[
+        ("bench", json!("import")),
+        ("rows", json!(cli.rows)),
+        ("imported", json!(t.imported)),
+        ("preview_ms", json!(t.preview.as_millis() as u64)),
+        ("confirm_ms", json!(t.confirm.as_millis() as u64)),
+    ]))
 }
 
 async fn load(
