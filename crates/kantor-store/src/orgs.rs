@@ -68,6 +68,8 @@ pub struct Unit {
     pub parent_id: Option<UnitId>,
     pub name: String,
     pub leader_user_id: Option<UserId>,
+    /// The leader's name, so a tree of any size shows it without loading every member.
+    pub leader_name: Option<String>,
     pub member_count: i64,
 }
 
@@ -389,8 +391,10 @@ impl Store {
 
 pub async fn units(conn: &mut AnyConnection, org_id: OrgId) -> Result<Vec<Unit>> {
     let rows = sqlx::query(
-        "SELECT u.*, (SELECT COUNT(*) FROM memberships m WHERE m.unit_id = u.id AND m.status <> 'deactivated') AS member_count
-         FROM units u WHERE u.org_id = $1 ORDER BY u.name, u.id",
+        "SELECT u.*, l.name AS leader_name,
+                (SELECT COUNT(*) FROM memberships m WHERE m.unit_id = u.id AND m.status <> 'deactivated') AS member_count
+         FROM units u LEFT JOIN users l ON l.id = u.leader_user_id
+         WHERE u.org_id = $1 ORDER BY u.name, u.id",
     )
     .bind(org_id.to_string())
     .fetch_all(conn)
@@ -403,6 +407,7 @@ pub async fn units(conn: &mut AnyConnection, org_id: OrgId) -> Result<Vec<Unit>>
                 parent_id: row.opt_parse("parent_id")?,
                 name: row.text("name")?,
                 leader_user_id: row.opt_parse("leader_user_id")?,
+                leader_name: row.opt_text("leader_name")?,
                 member_count: row.int("member_count")?,
             })
         })

@@ -860,6 +860,7 @@ export interface components {
         };
         UnitDto: {
             id: string;
+            leader_name: string | null;
             leader_user_id: string | null;
             /**
              * Format: int64

@@ -7,6 +7,7 @@ const unit = (id: string, name: string, parent_id: string | null = null): Unit =
   name,
   parent_id,
   leader_user_id: null,
+  leader_name: null,
   member_count: 0,
 });
 

@@ -25,6 +25,8 @@ pub struct UnitDto {
     pub name: String,
     #[schema(required = true)]
     pub leader_user_id: Option<String>,
+    #[schema(required = true)]
+    pub leader_name: Option<String>,
     /// Members directly in this unit (not in sub-units), deactivated excluded.
     pub member_count: i64,
 }
@@ -36,6 +38,7 @@ impl From<&Unit> for UnitDto {
             parent_id: u.parent_id.map(|p| p.to_string()),
             name: u.name.clone(),
             leader_user_id: u.leader_user_id.map(|l| l.to_string()),
+            leader_name: u.leader_name.clone(),
             member_count: u.member_count,
         }
     }

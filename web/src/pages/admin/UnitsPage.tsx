@@ -110,13 +110,10 @@ export default function UnitsPage() {
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
   const [editing, setEditing] = useState<Editing | null>(null);
   const [deleting, setDeleting] = useState<Unit | null>(null);
-  const leaders = useMemberPages(orgId, { status: 'active' });
 
   const list = units.data ?? [];
   const tree = useMemo(() => buildUnitTree(list), [list]);
   const rows = useMemo(() => flattenTree(tree, collapsed), [tree, collapsed]);
-  const leaderName = (id: string | null) =>
-    id ? (leaders.data?.pages.flatMap((p) => p.items).find((m) => m.id === id)?.name ?? null) : null;
 
   const remove = useMutation({
     mutationFn: (unit: Unit) => ep.deleteUnit(orgId, unit.id),
@@ -156,7 +153,7 @@ export default function UnitsPage() {
             const u = node.unit;
             const hasChildren = node.children.length > 0;
             const isCollapsed = collapsed.has(u.id);
-            const leader = leaderName(u.leader_user_id);
+            const leader = u.leader_name;
             return (
               <li
                 key={u.id}
