@@ -738,7 +738,7 @@ export interface components {
         MemberPatch: {
             employee_number?: string | null;
             position?: string | null;
-            role?: null | components["schemas"]["RoleInput"];
+            role?: null | components["schemas"]["RoleDto"];
             /** @description Empty string removes the member from their unit. */
             unit_id?: string | null;
         };
@@ -760,7 +760,7 @@ export interface components {
              * @description Default 168 (7 days), at most 720.
              */
             expires_in_hours?: number | null;
-            role: components["schemas"]["RoleInput"];
+            role: components["schemas"]["RoleDto"];
             unit_id?: string | null;
         };
         NewPassword: {
@@ -811,10 +811,11 @@ export interface components {
             expires_at: string;
             url: string;
         };
-        /** @enum {string} */
+        /**
+         * @description A role as the API reads and writes it.
+         * @enum {string}
+         */
         RoleDto: "owner" | "admin" | "hr" | "member" | "guest";
-        /** @enum {string} */
-        RoleInput: "owner" | "admin" | "hr" | "member" | "guest";
         RowErrorDto: {
             code: string;
             field: string;

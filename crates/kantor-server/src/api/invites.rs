@@ -15,7 +15,6 @@ use kantor_store::{accounts, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::members::RoleInput;
 use super::session::{ip_of, start_session};
 use super::{parse_id, parse_unit, RoleDto};
 use crate::auth::{actor, require, Caller};
@@ -104,7 +103,7 @@ pub async fn list(
 pub struct NewInviteRequest {
     /// When set, only this email can accept.
     pub email: Option<String>,
-    pub role: RoleInput,
+    pub role: RoleDto,
     pub unit_id: Option<String>,
     /// Default 168 (7 days), at most 720.
     pub expires_in_hours: Option<u32>,

@@ -11,7 +11,7 @@ use kantor_store::{accounts, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{parse_id, parse_unit, MemberDto, OrgDto};
+use super::{parse_id, parse_unit, MemberDto, OrgDto, RoleDto};
 use crate::auth::{actor, require, Caller};
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -182,33 +182,11 @@ pub async fn get_member(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberPatch {
-    pub role: Option<RoleInput>,
+    pub role: Option<RoleDto>,
     /// Empty string removes the member from their unit.
     pub unit_id: Option<String>,
     pub position: Option<String>,
     pub employee_number: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub enum RoleInput {
-    Owner,
-    Admin,
-    Hr,
-    Member,
-    Guest,
-}
-
-impl From<RoleInput> for Role {
-    fn from(r: RoleInput) -> Role {
-        match r {
-            RoleInput::Owner => Role::Owner,
-            RoleInput::Admin => Role::Admin,
-            RoleInput::Hr => Role::Hr,
-            RoleInput::Member => Role::Member,
-            RoleInput::Guest => Role::Guest,
-        }
-    }
 }
 
 /// Changes a member's role, unit, position or employee number.
@@ -413,13 +391,7 @@ pub async fn reactivate(
             target_role: cur.role,
         },
     )?;
-    let creds_set = state
-        .store
-        .credentials(user_id)
-        .await?
-        .password_hash
-        .is_some();
-    let status = if creds_set {
+    let status = if accounts::has_password(&mut tx, user_id).await? {
         MemberStatus::Active
     } else {
         MemberStatus::Invited

@@ -22,7 +22,7 @@ use kantor_core::role::{MemberStatus, Role};
 use kantor_store::accounts::User;
 use kantor_store::orgs::{Member, Membership, Org};
 use kantor_store::Tx;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::clock::rfc3339;
@@ -247,7 +247,8 @@ impl From<&Org> for OrgDto {
     }
 }
 
-#[derive(Serialize, ToSchema, Clone, Copy)]
+/// A role as the API reads and writes it.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 pub enum RoleDto {
     Owner,
@@ -265,6 +266,18 @@ impl From<Role> for RoleDto {
             Role::Hr => RoleDto::Hr,
             Role::Member => RoleDto::Member,
             Role::Guest => RoleDto::Guest,
+        }
+    }
+}
+
+impl From<RoleDto> for Role {
+    fn from(r: RoleDto) -> Role {
+        match r {
+            RoleDto::Owner => Role::Owner,
+            RoleDto::Admin => Role::Admin,
+            RoleDto::Hr => Role::Hr,
+            RoleDto::Member => Role::Member,
+            RoleDto::Guest => Role::Guest,
         }
     }
 }

@@ -182,7 +182,11 @@ async fn a_unit_leader_must_be_a_member() {
             .await
             .expect(201);
         assert_eq!(unit["leader_user_id"], leader.id.as_str());
-        assert_eq!(unit["leader_name"], leader.name.as_str(), "the tree shows the leader by name");
+        assert_eq!(
+            unit["leader_name"],
+            leader.name.as_str(),
+            "the tree shows the leader by name"
+        );
         let me = leader.client.get("/api/v1/me").await.expect(200);
         assert_eq!(me["memberships"][0]["is_leader"], true);
 
