@@ -20,6 +20,8 @@ pub enum Topic {
     Events,
     /// Control messages between nodes: a session ended, a member was deactivated, caches to drop.
     Control,
+    /// Fleeting signals that are never stored or replayed: typing, presence.
+    Ephemeral,
 }
 
 impl Topic {
@@ -27,6 +29,7 @@ impl Topic {
         match self {
             Topic::Events => "events",
             Topic::Control => "control",
+            Topic::Ephemeral => "ephemeral",
         }
     }
 
@@ -34,6 +37,7 @@ impl Topic {
         match s {
             "events" => Some(Topic::Events),
             "control" => Some(Topic::Control),
+            "ephemeral" => Some(Topic::Ephemeral),
             _ => None,
         }
     }

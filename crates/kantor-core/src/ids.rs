@@ -86,3 +86,15 @@ id_type!(
     /// A durable job.
     JobId
 );
+id_type!(
+    /// A chat conversation: a channel, a direct message or a group DM.
+    ConversationId
+);
+id_type!(
+    /// A chat message (also a thread reply).
+    MessageId
+);
+id_type!(
+    /// A message scheduled to be sent later.
+    ScheduledId
+);

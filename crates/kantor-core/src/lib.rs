@@ -12,7 +12,9 @@
 //! - [`validate`]: field rules shared by every write (emails, names, time zones, passwords).
 //! - [`import`]: turning rows of a staff spreadsheet into validated members, with per-row errors.
 //! - [`event`]: the realtime event envelope and audiences.
+//! - [`chat`]: chat rules (channel names, bodies, mentions, read receipts, do-not-disturb).
 
+pub mod chat;
 pub mod event;
 pub mod ids;
 pub mod import;

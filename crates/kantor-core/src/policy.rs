@@ -58,6 +58,10 @@ pub enum Action {
     },
     ImportMembers,
     ReadAudit,
+    /// Browse public channels, start DMs and create channels (guests only talk where added).
+    ChatParticipate,
+    /// Delete others' messages, rename, archive or remove members of any channel.
+    ChatModerate,
 }
 
 /// Decides an action: allowed, forbidden by role, or waiting for two-factor setup. Members who
@@ -76,7 +80,11 @@ pub fn check(actor: &Actor, action: Action) -> Result<(), Denied> {
 fn is_admin_action(action: Action) -> bool {
     !matches!(
         action,
-        Action::ReadOrg | Action::ReadUnits | Action::ListMembers | Action::ReadMember
+        Action::ReadOrg
+            | Action::ReadUnits
+            | Action::ListMembers
+            | Action::ReadMember
+            | Action::ChatParticipate
     )
 }
 
@@ -88,7 +96,8 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
     let role = actor.role;
     match action {
         Action::ReadOrg | Action::ReadUnits => true,
-        Action::ListMembers | Action::ReadMember => role != Role::Guest,
+        Action::ListMembers | Action::ReadMember | Action::ChatParticipate => role != Role::Guest,
+        Action::ChatModerate => role.is_admin(),
         Action::UpdateOrg | Action::ManageUnits | Action::ManageInvites | Action::ReadAudit => {
             role.is_admin()
         }

@@ -35,6 +35,11 @@ pub struct Config {
     /// Largest avatar, in bytes, and its pixel limit.
     pub max_avatar_bytes: usize,
     pub max_avatar_pixels: u64,
+    /// Largest chat attachment, in bytes, and the pixel limit of chat images.
+    pub max_chat_file_bytes: usize,
+    pub max_chat_image_pixels: u64,
+    /// Above this many members, only admins and channel owners may use `@channel`/`@here`.
+    pub chat_broadcast_mention_max: i64,
     /// How long numbered events are kept for resume.
     pub event_retention_hours: u64,
     /// Mark cookies `Secure` (set automatically when `public_url` is https).
@@ -75,6 +80,9 @@ impl Default for Config {
             max_import_bytes: 20 * 1024 * 1024,
             max_avatar_bytes: 5 * 1024 * 1024,
             max_avatar_pixels: 40_000_000,
+            max_chat_file_bytes: 25 * 1024 * 1024,
+            max_chat_image_pixels: 40_000_000,
+            chat_broadcast_mention_max: 50,
             event_retention_hours: 72,
             secure_cookies: false,
             node_name: None,

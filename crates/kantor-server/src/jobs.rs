@@ -43,6 +43,9 @@ async fn run_one(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         PRUNE_EVENTS => prune_events(state).await,
         crate::email::SEND_EMAIL => crate::email::send(state, &job.payload).await,
+        crate::api::chat::scheduled::SEND_SCHEDULED => {
+            crate::api::chat::scheduled::run(state, &job.payload).await
+        }
         other => anyhow::bail!("no handler for job kind {other:?}"),
     }
 }

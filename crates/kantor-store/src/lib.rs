@@ -16,6 +16,8 @@
 //! - [`accounts`]: users, sessions, API tokens, password resets.
 //! - [`orgs`]: organisations, memberships, units, invites, imports.
 //! - [`audit`]: the audit log of admin and HR actions.
+//! - [`chat`]: conversations, members and read positions, messages, reactions, attachments,
+//!   scheduled messages, status and do-not-disturb hours.
 //! - [`files`]: metadata of stored blobs.
 //! - [`events`]: the outbox, the relay that numbers events, and reads for resume.
 //! - [`jobs`]: the durable, leased job queue.
@@ -25,6 +27,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod chat;
 pub mod db;
 pub mod events;
 pub mod files;

@@ -26,6 +26,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "login_attempts",
         sql: include_str!("../migrations/0002_login_attempts.sql"),
     },
+    Migration {
+        version: 3,
+        name: "chat",
+        sql: include_str!("../migrations/0003_chat.sql"),
+    },
 ];
 
 /// An arbitrary constant that names Kantor's migration lock among PostgreSQL advisory locks.

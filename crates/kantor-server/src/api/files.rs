@@ -41,8 +41,16 @@ pub async fn get_file(
         .get(id)
         .await
         .map_err(|e| anyhow::anyhow!("reading file {id}: {e}"))?;
+    // Only images and audio are shown inline; everything else downloads.
+    let disposition =
+        if meta.content_type.starts_with("image/") || meta.content_type.starts_with("audio/") {
+            "inline"
+        } else {
+            "attachment"
+        };
     Ok((
         [
+            (header::CONTENT_DISPOSITION, disposition.to_string()),
             (header::CONTENT_TYPE, meta.content_type),
             (header::CACHE_CONTROL, "private, max-age=86400".to_string()),
             (

@@ -20,7 +20,7 @@ use crate::extract::Json;
 use crate::secrets;
 use crate::state::AppState;
 
-fn csrf_of(caller: &Caller) -> Option<String> {
+pub(crate) fn csrf_of(caller: &Caller) -> Option<String> {
     match &caller.via {
         Via::Session { csrf_token, .. } => Some(csrf_token.clone()),
         Via::Token { .. } => None,
@@ -29,7 +29,7 @@ fn csrf_of(caller: &Caller) -> Option<String> {
 
 /// Tells the person's other tabs and devices (and every node's `Me` cache) that their account
 /// changed.
-async fn user_updated(
+pub(crate) async fn user_updated(
     tx: &mut kantor_store::Tx,
     user_id: kantor_core::ids::UserId,
     now: i64,

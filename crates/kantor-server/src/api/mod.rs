@@ -3,6 +3,7 @@
 //! transaction, serialise. Response shapes (`*Dto`) live here so the OpenAPI spec and the web
 //! app's generated types have one source.
 
+pub mod chat;
 pub mod files;
 pub mod imports;
 pub mod invites;
@@ -105,6 +106,88 @@ pub fn router() -> Router<AppState> {
             post(imports::confirm),
         )
         .route("/api/v1/orgs/{org_id}/audit", get(members::audit))
+        .route("/api/v1/me/status", put(chat::presence::put_status))
+        .route("/api/v1/me/dnd", put(chat::presence::put_dnd))
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations",
+            get(chat::list).post(chat::create),
+        )
+        .route("/api/v1/orgs/{org_id}/chat/channels", get(chat::browse))
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}",
+            get(chat::get).patch(chat::patch),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/join",
+            post(chat::join),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/leave",
+            post(chat::leave),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/archive",
+            post(chat::archive),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/unarchive",
+            post(chat::unarchive),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/members",
+            get(chat::members).post(chat::add_members),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/members/{user_id}",
+            delete(chat::remove_member),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/me",
+            patch(chat::patch_me),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/read",
+            post(chat::read),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages",
+            get(chat::messages::list).post(chat::messages::post),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}",
+            patch(chat::messages::edit).delete(chat::messages::delete),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/thread",
+            get(chat::messages::thread),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/edits",
+            get(chat::messages::edits),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/reactions/{emoji}",
+            put(chat::messages::add_reaction).delete(chat::messages::remove_reaction),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/pin",
+            put(chat::messages::pin_message).delete(chat::messages::unpin_message),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/pins",
+            get(chat::messages::pins),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/scheduled",
+            post(chat::scheduled::create),
+        )
+        .route("/api/v1/orgs/{org_id}/chat/scheduled", get(chat::scheduled::list))
+        .route(
+            "/api/v1/orgs/{org_id}/chat/scheduled/{scheduled_id}",
+            delete(chat::scheduled::cancel),
+        )
+        .route("/api/v1/orgs/{org_id}/chat/files", post(chat::files::upload))
+        .route("/api/v1/orgs/{org_id}/chat/presence", get(chat::presence::list))
         .route("/api/v1/ws", get(crate::gateway::ws))
         .route("/api/v1/openapi.json", get(ops::openapi))
 }
@@ -125,6 +208,16 @@ pub fn router() -> Router<AppState> {
         units::list, units::create, units::update, units::remove,
         invites::list, invites::create, invites::revoke,
         imports::preview, imports::show, imports::confirm,
+        chat::list, chat::browse, chat::create, chat::get, chat::patch, chat::join, chat::leave,
+        chat::archive, chat::unarchive, chat::members, chat::add_members, chat::remove_member,
+        chat::patch_me, chat::read,
+        chat::messages::list, chat::messages::post, chat::messages::thread, chat::messages::edit,
+        chat::messages::edits, chat::messages::delete, chat::messages::add_reaction,
+        chat::messages::remove_reaction, chat::messages::pin_message, chat::messages::unpin_message,
+        chat::messages::pins,
+        chat::scheduled::create, chat::scheduled::list, chat::scheduled::cancel,
+        chat::files::upload,
+        chat::presence::list, chat::presence::put_status, chat::presence::put_dnd,
         crate::gateway::ws,
         ops::openapi,
     ),
@@ -137,6 +230,7 @@ pub fn router() -> Router<AppState> {
         (name = "auth", description = "Signing in and out; public invite and password-reset links."),
         (name = "me", description = "The signed-in person: profile, sessions, two-factor login, API tokens, files."),
         (name = "orgs", description = "An organisation: settings, members, units, invites, staff import, audit log."),
+        (name = "chat", description = "Channels, direct messages and groups: messages, threads, reactions, files, read positions, scheduled messages, presence."),
         (name = "realtime", description = "The WebSocket that pushes events to the web app."),
         (name = "ops", description = "Operations: this document."),
     )
@@ -323,6 +417,8 @@ pub struct MeDto {
     /// Send this in `X-CSRF-Token` on writes made with the session cookie. Null for API tokens.
     #[schema(required = true)]
     pub csrf_token: Option<String>,
+    /// Chat status and do-not-disturb hours.
+    pub chat_status: chat::presence::ChatStatusDto,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -422,6 +518,8 @@ pub async fn build_me(
 async fn load_me(state: &AppState, user_id: UserId) -> ApiResult<MeDto> {
     let csrf_token = None;
     let user = state.store.user(user_id).await?;
+    let status =
+        kantor_store::chat::user_status(&mut *state.store.read_conn().await?, user_id).await?;
     let memberships = state.store.memberships_of(user_id).await?;
     let mut out = Vec::with_capacity(memberships.len());
     let mut conn = state.store.read_conn().await?;
@@ -436,6 +534,7 @@ async fn load_me(state: &AppState, user_id: UserId) -> ApiResult<MeDto> {
         user: (&user).into(),
         memberships: out,
         csrf_token,
+        chat_status: chat::presence::status_dto(&status, state.clock.now_ms()),
     })
 }
 

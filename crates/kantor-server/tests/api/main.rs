@@ -8,6 +8,7 @@
 mod common;
 
 mod auth;
+mod chat;
 mod cluster;
 mod files;
 mod imports;

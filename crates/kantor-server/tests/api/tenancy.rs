@@ -132,6 +132,57 @@ const OPERATIONS: &[Operation] = &[
         Json(r#"{"skip_invalid": true}"#),
     ),
     op("get", "/api/v1/orgs/{org_id}/audit", Admin, NoBody),
+    // Chat. Archiving and removing members need the channel's owner or an admin.
+    op("get", "/api/v1/orgs/{org_id}/chat/conversations", Member, NoBody),
+    op(
+        "post",
+        "/api/v1/orgs/{org_id}/chat/conversations",
+        Member,
+        Json(r#"{"kind": "public", "name": "penyusup"}"#),
+    ),
+    op("get", "/api/v1/orgs/{org_id}/chat/channels", Member, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}", Member, NoBody),
+    op("patch", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}", Member, Json(r#"{"topic": "disusupi"}"#)),
+    op("post", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/join", Member, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/leave", Member, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/archive", Admin, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/unarchive", Admin, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/members", Member, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/members", Member, Json(r#"{"user_ids": []}"#)),
+    op("delete", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/members/{user_id}", Admin, NoBody),
+    op("patch", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/me", Member, Json(r#"{"muted": true}"#)),
+    op("post", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/read", Member, Json(r#"{"seq": 1}"#)),
+    op("get", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages", Member, NoBody),
+    op(
+        "post",
+        "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages",
+        Member,
+        Json(r#"{"client_key": "penyusup-1", "body": "halo"}"#),
+    ),
+    op("patch", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}", Member, Json(r#"{"body": "diubah"}"#)),
+    op("delete", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}", Member, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/thread", Member, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/edits", Member, NoBody),
+    op("put", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/reactions/{emoji}", Member, NoBody),
+    op("delete", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/reactions/{emoji}", Member, NoBody),
+    op("put", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/pin", Member, NoBody),
+    op("delete", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/pin", Member, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/pins", Member, NoBody),
+    op(
+        "post",
+        "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/scheduled",
+        Member,
+        Json(r#"{"body": "nanti", "send_at": "2099-01-01T00:00:00Z"}"#),
+    ),
+    op("get", "/api/v1/orgs/{org_id}/chat/scheduled", Member, NoBody),
+    op(
+        "delete",
+        "/api/v1/orgs/{org_id}/chat/scheduled/{scheduled_id}",
+        Member,
+        NoBody,
+    ),
+    op("post", "/api/v1/orgs/{org_id}/chat/files", Member, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/chat/presence", Member, NoBody),
 ];
 
 const CSV: &str = "nama;email\nPenyusup;penyusup@luar.go.id\n";
@@ -144,6 +195,9 @@ struct Ids {
     unit: String,
     invite: String,
     import: String,
+    conversation: String,
+    message: String,
+    scheduled: String,
 }
 
 /// An organisation with one of everything.
@@ -166,12 +220,38 @@ async fn populate(owner: &User, member: &User) -> Ids {
         )
         .await
         .expect(201);
+    let channel = c
+        .post(
+            &owner.org_path("/chat/conversations"),
+            json!({"kind": "public", "name": "umum"}),
+        )
+        .await
+        .expect(201);
+    let conversation = str_of(&channel["id"]);
+    let message = c
+        .post(
+            &owner.org_path(&format!("/chat/conversations/{conversation}/messages")),
+            json!({"client_key": uuid::Uuid::now_v7().to_string(), "body": "rahasia"}),
+        )
+        .await
+        .expect(201);
+    let later = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24)).to_string();
+    let scheduled = c
+        .post(
+            &owner.org_path(&format!("/chat/conversations/{conversation}/scheduled")),
+            json!({"body": "nanti", "send_at": later}),
+        )
+        .await
+        .expect(201);
     Ids {
         org: owner.org_id.clone(),
         user: member.id.clone(),
         unit: str_of(&unit["id"]),
         invite: str_of(&invite["id"]),
         import: str_of(&import["id"]),
+        conversation,
+        message: str_of(&message["id"]),
+        scheduled: str_of(&scheduled["id"]),
     }
 }
 
@@ -188,6 +268,10 @@ fn fill(path: &str, org: &str, rest: &Ids) -> String {
             "unit_id" => rest.unit.clone(),
             "invite_id" => rest.invite.clone(),
             "import_id" => rest.import.clone(),
+            "conversation_id" => rest.conversation.clone(),
+            "message_id" => rest.message.clone(),
+            "scheduled_id" => rest.scheduled.clone(),
+            "emoji" => "%F0%9F%91%8D".to_string(),
             _ => uuid::Uuid::now_v7().to_string(),
         };
         out.push_str(&value);
@@ -212,7 +296,16 @@ async fn call(client: &Client, op: &Operation, path: &str) -> Resp {
 /// Everything a member of organisation B can see of it, to prove nothing changed.
 async fn snapshot(owner: &User) -> Vec<Value> {
     let mut out = Vec::new();
-    for rest in ["", "/units", "/invites", "/members", "/audit"] {
+    for rest in [
+        "",
+        "/units",
+        "/invites",
+        "/members",
+        "/audit",
+        "/chat/conversations",
+        "/chat/channels",
+        "/chat/scheduled",
+    ] {
         out.push(owner.client.get(&owner.org_path(rest)).await.expect(200));
     }
     out

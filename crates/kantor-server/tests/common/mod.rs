@@ -589,7 +589,10 @@ impl Client {
             .await
             .expect("ws connect in time")
         {
-            Ok((stream, _)) => Ok(Ws { stream }),
+            Ok((stream, _)) => Ok(Ws {
+                stream,
+                keep_ephemeral: false,
+            }),
             Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
             Err(e) => panic!("ws handshake failed: {e}"),
         }
@@ -642,6 +645,9 @@ pub struct Ws {
     stream: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
+    /// Deliver ephemeral messages (presence, typing) too; skipped by default so tests about
+    /// events see only events.
+    pub keep_ephemeral: bool,
 }
 
 /// What the server sent next.
@@ -661,6 +667,9 @@ impl Ws {
             match msg {
                 Some(Ok(Message::Text(t))) => {
                     let v: Value = serde_json::from_str(t.as_str()).expect("JSON message");
+                    if !self.keep_ephemeral && (v["type"] == "presence" || v["type"] == "typing") {
+                        continue;
+                    }
                     if v["type"] == "ping" {
                         let _ = self
                             .stream

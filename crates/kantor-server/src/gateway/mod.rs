@@ -1,28 +1,39 @@
 //! The realtime gateway: the relay that numbers events, the hub that follows the numbered
-//! stream on this node, and the WebSocket endpoint with resume.
+//! stream on this node and routes each event to its audience's sockets, presence, and the
+//! WebSocket endpoint with resume.
 //!
 //! **Invariant: a socket receives every event of its audience exactly once, in `seq` order,
-//! across reconnects.** The hub delivers events strictly in `seq` order: a message from the
+//! across reconnects.** The hub routes events strictly in `seq` order: a message from the
 //! bus that skips ahead makes it read the missing range from the store first, and a periodic
-//! read catches messages the bus lost entirely. A socket subscribes to the hub *before* it
+//! read catches messages the bus lost entirely. A socket registers with the hub *before* it
 //! replays from the store, and drops anything at or below the last `seq` it sent, so the seam
-//! between replay and live has neither gap nor duplicate.
+//! between replay and live has neither gap nor duplicate. A socket too slow to drain its queue
+//! is asked to reconnect, and resumes from its last `seq`.
+//!
+//! Ephemeral signals (typing, presence) travel on the bus only: never stored, never replayed.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+mod hub;
+pub mod presence;
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use dashmap::DashMap;
 use kantor_bus::Topic;
-use kantor_core::ids::{OrgId, UserId};
+use kantor_core::event::Audience;
+use kantor_core::ids::{ConversationId, OrgId, UserId};
 use kantor_core::role::{MemberStatus, Role};
 use kantor_store::events::{relay_batch, Event};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
+
+pub use hub::Hub;
+use hub::{SocketEntry, ToSocket, SOCKET_QUEUE};
 
 use crate::auth;
 use crate::error::ApiError;
@@ -75,91 +86,6 @@ fn outgoing(e: &Event) -> Outgoing {
         seq: e.seq,
         audience: e.audience.clone(),
         text: text.into(),
-    }
-}
-
-struct SocketHandle {
-    user_id: UserId,
-    credential_hash: String,
-    close: mpsc::Sender<u16>,
-}
-
-/// This node's view of the numbered event stream, and its open sockets.
-pub struct Hub {
-    live: broadcast::Sender<Arc<Outgoing>>,
-    /// Highest `seq` delivered to `live`.
-    last_seq: AtomicI64,
-    sockets: DashMap<u64, SocketHandle>,
-    next_socket: AtomicU64,
-    /// Serialises delivery so events leave in `seq` order.
-    deliver_lock: tokio::sync::Mutex<()>,
-}
-
-impl Default for Hub {
-    fn default() -> Self {
-        Hub {
-            live: broadcast::channel(8192).0,
-            last_seq: AtomicI64::new(0),
-            sockets: DashMap::new(),
-            next_socket: AtomicU64::new(1),
-            deliver_lock: tokio::sync::Mutex::new(()),
-        }
-    }
-}
-
-impl Hub {
-    pub fn connections(&self) -> usize {
-        self.sockets.len()
-    }
-
-    pub fn last_seq(&self) -> i64 {
-        self.last_seq.load(Ordering::SeqCst)
-    }
-
-    pub fn close_user(&self, user_id: UserId, code: u16) {
-        for s in self.sockets.iter().filter(|s| s.user_id == user_id) {
-            let _ = s.close.try_send(code);
-        }
-    }
-
-    pub fn close_credential(&self, hash: &str) {
-        for s in self.sockets.iter().filter(|s| s.credential_hash == hash) {
-            let _ = s.close.try_send(CLOSE_SESSION_ENDED);
-        }
-    }
-
-    pub fn close_all(&self, code: u16) {
-        for s in self.sockets.iter() {
-            let _ = s.close.try_send(code);
-        }
-    }
-
-    /// Delivers events up to and including `upto` (or everything known when `None`), reading
-    /// from the store whatever this node has not seen.
-    async fn catch_up(&self, state: &AppState, known: &[Event]) -> anyhow::Result<()> {
-        let _guard = self.deliver_lock.lock().await;
-        let mut last = self.last_seq();
-        let mut pending: Vec<&Event> = known.iter().filter(|e| e.seq > last).collect();
-        pending.sort_by_key(|e| e.seq);
-        let contiguous = pending.first().is_none_or(|e| e.seq == last + 1)
-            && pending.windows(2).all(|w| w[1].seq == w[0].seq + 1);
-        let fetched;
-        let to_send: Vec<&Event> = if contiguous && !pending.is_empty() {
-            pending
-        } else {
-            fetched = state.store.events_after(last, 10_000).await?;
-            fetched.iter().collect()
-        };
-        for e in to_send {
-            if e.seq != last + 1 {
-                // Only possible if events were pruned under us; skip ahead.
-                tracing::warn!(from = last, to = e.seq, "event stream jumped");
-            }
-            last = e.seq;
-            self.last_seq.store(last, Ordering::SeqCst);
-            let _ = self.live.send(Arc::new(outgoing(e)));
-        }
-        Ok(())
     }
 }
 
@@ -222,14 +148,50 @@ impl From<&Event> for BusEvent {
     }
 }
 
-/// Follows the bus and the store, feeding the hub in order; applies control messages.
+/// Ephemeral messages between nodes ([`Topic::Ephemeral`]).
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum EphemeralMsg {
+    /// A JSON text for the sockets of an audience, except `exclude`'s.
+    Signal {
+        audience: Audience,
+        exclude: Option<UserId>,
+        text: String,
+    },
+    Presence(presence::Announce),
+}
+
+async fn publish_ephemeral(state: &AppState, msg: &EphemeralMsg) {
+    if let Ok(bytes) = serde_json::to_vec(msg) {
+        if let Err(e) = state.bus.publish(Topic::Ephemeral, bytes.into()).await {
+            tracing::debug!(error = %e, "could not publish an ephemeral message");
+        }
+    }
+}
+
+/// Announces a change of this node's view of someone's presence.
+async fn announce_presence(state: &AppState, entry: Option<presence::Entry>) {
+    if let Some(entry) = entry {
+        let msg = EphemeralMsg::Presence(presence::Announce {
+            node: state.node.clone(),
+            full: false,
+            entries: vec![entry],
+        });
+        publish_ephemeral(state, &msg).await;
+    }
+}
+
+/// Follows the bus and the store, feeding the hub in order; applies control messages, routes
+/// ephemeral signals and pushes presence changes.
 pub async fn run_hub(state: AppState) {
     match state.store.event_bounds().await {
-        Ok((last, _)) => state.hub.last_seq.store(last, Ordering::SeqCst),
+        Ok((last, _)) => state.hub.set_last_seq(last),
         Err(e) => tracing::error!(error = %e, "could not read the event position"),
     }
     let mut rx = state.bus.subscribe();
     let mut tick = tokio::time::interval(CATCH_UP_EVERY);
+    let mut presence_tick = tokio::time::interval(PRESENCE_PUSH_EVERY);
+    let mut announce_tick = tokio::time::interval(presence::ANNOUNCE_EVERY);
     loop {
         tokio::select! {
             msg = rx.recv() => match msg {
@@ -239,6 +201,15 @@ pub async fn run_hub(state: AppState) {
                         .unwrap_or_default();
                     if let Err(e) = state.hub.catch_up(&state, &events).await {
                         tracing::warn!(error = %e, "hub could not deliver events");
+                    }
+                }
+                Ok(m) if m.topic == Topic::Ephemeral => {
+                    match serde_json::from_slice::<EphemeralMsg>(&m.payload) {
+                        Ok(EphemeralMsg::Signal { audience, exclude, text }) => {
+                            state.hub.route_ephemeral(&state, &audience, exclude, text.into()).await;
+                        }
+                        Ok(EphemeralMsg::Presence(a)) => state.hub.presence.apply(&a, Instant::now()),
+                        Err(e) => tracing::debug!(error = %e, "bad ephemeral message"),
                     }
                 }
                 Ok(m) => {
@@ -257,8 +228,32 @@ pub async fn run_hub(state: AppState) {
                     tracing::warn!(error = %e, "hub could not read the store");
                 }
             }
+            _ = presence_tick.tick() => push_presence(&state).await,
+            _ = announce_tick.tick() => {
+                let snapshot = state.hub.presence.local_snapshot(&state.node);
+                publish_ephemeral(&state, &EphemeralMsg::Presence(snapshot)).await;
+                state.hub.presence.expire(Instant::now());
+            }
             _ = state.shutdown.cancelled() => break,
         }
+    }
+}
+
+/// How often presence changes are batched out to clients.
+const PRESENCE_PUSH_EVERY: Duration = Duration::from_secs(1);
+
+async fn push_presence(state: &AppState) {
+    for (org_id, changes) in state.hub.presence.take_pending() {
+        let changes: Vec<_> = changes
+            .into_iter()
+            .map(|(user_id, state)| serde_json::json!({"user_id": user_id, "state": state}))
+            .collect();
+        let text = serde_json::json!({"type": "presence", "org_id": org_id, "changes": changes})
+            .to_string();
+        state
+            .hub
+            .route_ephemeral(state, &Audience::Org { org_id }, None, text.into())
+            .await;
     }
 }
 
@@ -273,7 +268,26 @@ enum ClientMessage {
     Subscribe {
         orgs: Option<Vec<OrgId>>,
     },
+    /// The person is typing in a conversation (or one of its threads).
+    Typing {
+        conversation_id: ConversationId,
+        thread_root_id: Option<String>,
+    },
+    /// The tab has focus and input (`active`) or not (`idle`).
+    Activity {
+        state: ActivityState,
+    },
 }
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum ActivityState {
+    Active,
+    Idle,
+}
+
+/// Typing signals from one socket are forwarded at most this often.
+const TYPING_EVERY: Duration = Duration::from_millis(2_000);
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -332,6 +346,46 @@ pub async fn ws(
         .into_response())
 }
 
+/// One socket's view of who it is and what it may see.
+struct Viewer {
+    user_id: UserId,
+    memberships: Vec<(OrgId, Role)>,
+    /// Conversations the person is in, kept current by joins and leaves in event order.
+    conversations: HashMap<ConversationId, OrgId>,
+    /// Organisations the client asked for (`None`: all of its own).
+    subscribed: Option<Vec<OrgId>>,
+}
+
+impl Viewer {
+    /// Whether to send an event, and updates conversation membership from it.
+    fn admit(&mut self, o: &Outgoing) -> bool {
+        let visible = o.audience.includes(self.user_id, &self.memberships, |c| {
+            self.conversations.contains_key(&c)
+        }) && match (&self.subscribed, o.audience.org_id()) {
+            (Some(orgs), Some(org)) => orgs.contains(&org),
+            _ => true,
+        };
+        match &o.audience {
+            Audience::ConversationJoin {
+                org_id,
+                conversation_id,
+                user_id,
+            } if *user_id == self.user_id => {
+                self.conversations.insert(*conversation_id, *org_id);
+            }
+            Audience::ConversationLeave {
+                conversation_id,
+                user_id,
+                ..
+            } if *user_id == self.user_id => {
+                self.conversations.remove(conversation_id);
+            }
+            _ => {}
+        }
+        visible
+    }
+}
+
 async fn serve_socket(
     state: AppState,
     mut socket: WebSocket,
@@ -339,32 +393,45 @@ async fn serve_socket(
     memberships: Vec<(OrgId, Role)>,
     since: Option<i64>,
 ) {
-    let id = state.hub.next_socket.fetch_add(1, Ordering::Relaxed);
+    let (tx, mut rx) = mpsc::channel(SOCKET_QUEUE);
     let (close_tx, mut close_rx) = mpsc::channel(4);
-    state.hub.sockets.insert(
-        id,
-        SocketHandle {
-            user_id: caller.user_id,
-            credential_hash: caller.credential_hash.clone(),
-            close: close_tx,
-        },
-    );
-    state.metrics.ws_connections.fetch_add(1, Ordering::Relaxed);
     let user_id = caller.user_id;
+    let orgs: Vec<OrgId> = memberships.iter().map(|(o, _)| *o).collect();
+    let (id, registered_at) = state
+        .hub
+        .register(SocketEntry {
+            user_id,
+            credential_hash: caller.credential_hash.clone(),
+            memberships: memberships.clone(),
+            tx,
+            close: close_tx,
+        })
+        .await;
+    state.metrics.ws_connections.fetch_add(1, Ordering::Relaxed);
+    announce_presence(&state, state.hub.presence.socket_opened(user_id, id, orgs)).await;
+    let mut viewer = Viewer {
+        user_id,
+        memberships,
+        conversations: HashMap::new(),
+        subscribed: None,
+    };
     let result = socket_loop(
         &state,
         &mut socket,
-        user_id,
-        &memberships,
+        id,
+        &mut viewer,
         since,
+        registered_at,
+        &mut rx,
         &mut close_rx,
     )
     .await;
     if let Err(e) = result {
         tracing::debug!(error = %e, "socket ended");
     }
-    state.hub.sockets.remove(&id);
+    state.hub.unregister(id);
     state.metrics.ws_connections.fetch_sub(1, Ordering::Relaxed);
+    announce_presence(&state, state.hub.presence.socket_closed(user_id, id)).await;
 }
 
 async fn send_text(socket: &mut WebSocket, text: &str) -> anyhow::Result<()> {
@@ -372,26 +439,28 @@ async fn send_text(socket: &mut WebSocket, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn socket_loop(
     state: &AppState,
     socket: &mut WebSocket,
-    user_id: UserId,
-    memberships: &[(OrgId, Role)],
+    socket_id: u64,
+    viewer: &mut Viewer,
     since: Option<i64>,
+    registered_at: i64,
+    rx: &mut mpsc::Receiver<ToSocket>,
     close_rx: &mut mpsc::Receiver<u16>,
 ) -> anyhow::Result<()> {
-    // Subscribe before reading the store, so nothing committed in between is missed.
-    let mut live = state.hub.live.subscribe();
-    // Which organisations' events the client wants (all of its own until it subscribes).
-    let mut subscribed: Option<Vec<OrgId>> = None;
-    let visible = |o: &Outgoing, subscribed: &Option<Vec<OrgId>>| {
-        o.audience.includes(user_id, memberships)
-            && match (subscribed, o.audience.org_id()) {
-                (Some(orgs), Some(org)) => orgs.contains(&org),
-                _ => true,
-            }
-    };
+    // Everything after `registered_at` reaches the queue; the store covers what came before.
     let (last_known, first_retained) = state.store.event_bounds().await?;
+    debug_assert!(registered_at <= last_known);
+    // Read after the bounds: every join up to `last_known` is in it, later ones are replayed.
+    viewer.conversations = state
+        .store
+        .conversations_of_user(viewer.user_id)
+        .await?
+        .into_iter()
+        .filter(|(_, org)| viewer.memberships.iter().any(|(o, _)| o == org))
+        .collect();
     let mut last_sent = match since {
         Some(s) if s < first_retained - 1 || s > last_known => {
             send_text(
@@ -409,7 +478,7 @@ async fn socket_loop(
         &serde_json::json!({"type": "hello", "seq": last_sent}).to_string(),
     )
     .await?;
-    // Replay what the client missed, in pages.
+    // Replay what the client missed, in pages, until the store has nothing newer.
     loop {
         let page = state.store.events_after(last_sent, 1000).await?;
         if page.is_empty() {
@@ -417,7 +486,7 @@ async fn socket_loop(
         }
         for e in &page {
             let o = outgoing(e);
-            if visible(&o, &subscribed) {
+            if viewer.admit(&o) {
                 send_text(socket, &o.text).await?;
             }
             last_sent = e.seq;
@@ -426,29 +495,21 @@ async fn socket_loop(
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
     let mut awaiting_pong = false;
+    let mut last_typing: Option<Instant> = None;
     loop {
         tokio::select! {
-            ev = live.recv() => match ev {
-                Ok(o) => {
+            msg = rx.recv() => match msg {
+                Some(ToSocket::Event(o)) => {
                     if o.seq <= last_sent {
                         continue;
                     }
-                    if o.seq > last_sent + 1 {
-                        // Events we have not seen came before this one (we lagged): read them.
-                        for e in state.store.events_after(last_sent, 10_000).await?.iter().take_while(|e| e.seq < o.seq) {
-                            let m = outgoing(e);
-                            if visible(&m, &subscribed) {
-                                send_text(socket, &m.text).await?;
-                            }
-                        }
-                    }
-                    if visible(&o, &subscribed) {
+                    last_sent = o.seq;
+                    if viewer.admit(&o) {
                         send_text(socket, &o.text).await?;
                     }
-                    last_sent = o.seq;
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                Some(ToSocket::Ephemeral(text)) => send_text(socket, &text).await?,
+                None => return Ok(()),
             },
             msg = socket.recv() => match msg {
                 Some(Ok(Message::Text(t))) => {
@@ -457,13 +518,27 @@ async fn socket_loop(
                         Ok(ClientMessage::Pong) => {}
                         Ok(ClientMessage::Subscribe { orgs }) => {
                             // Only the client's own organisations; others would be filtered anyway.
-                            let orgs: Option<Vec<OrgId>> = orgs.map(|o| o.into_iter().filter(|id| memberships.iter().any(|(m, _)| m == id)).collect());
+                            let orgs: Option<Vec<OrgId>> = orgs.map(|o| o.into_iter().filter(|id| viewer.memberships.iter().any(|(m, _)| m == id)).collect());
                             let ack = serde_json::json!({"type": "subscribed", "orgs": orgs});
-                            subscribed = orgs;
+                            viewer.subscribed = orgs;
                             send_text(socket, &ack.to_string()).await?;
                         }
+                        Ok(ClientMessage::Typing { conversation_id, thread_root_id }) => {
+                            let due = last_typing.is_none_or(|t| t.elapsed() >= TYPING_EVERY);
+                            if let (true, Some(org_id)) = (due, viewer.conversations.get(&conversation_id).copied()) {
+                                last_typing = Some(Instant::now());
+                                let thread_root_id = thread_root_id.filter(|t| t.parse::<uuid::Uuid>().is_ok());
+                                let text = serde_json::json!({"type": "typing", "org_id": org_id, "conversation_id": conversation_id, "thread_root_id": thread_root_id, "user_id": viewer.user_id}).to_string();
+                                let msg = EphemeralMsg::Signal { audience: Audience::Conversation { org_id, conversation_id }, exclude: Some(viewer.user_id), text };
+                                publish_ephemeral(state, &msg).await;
+                            }
+                        }
+                        Ok(ClientMessage::Activity { state: s }) => {
+                            let entry = state.hub.presence.socket_activity(viewer.user_id, socket_id, s == ActivityState::Active);
+                            announce_presence(state, entry).await;
+                        }
                         Err(_) => {
-                            let err = r#"{"type":"error","code":"ws.bad_message","message":"expected ping, pong or subscribe"}"#;
+                            let err = r#"{"type":"error","code":"ws.bad_message","message":"expected ping, pong, subscribe, typing or activity"}"#;
                             send_text(socket, err).await?;
                         }
                     }
