@@ -91,6 +91,12 @@ fn apply_env(config: &mut Config, var: impl Fn(&str) -> Option<String>) -> anyho
     if let Some(v) = num("KANTOR_DB_MAX_CONNECTIONS")? {
         config.db_max_connections = v as u32;
     }
+    if let Some(v) = num("KANTOR_MAX_CHAT_FILE_BYTES")? {
+        config.max_chat_file_bytes = v as usize;
+    }
+    if let Some(v) = num("KANTOR_CHAT_BROADCAST_MENTION_MAX")? {
+        config.chat_broadcast_mention_max = v as i64;
+    }
     Ok(())
 }
 

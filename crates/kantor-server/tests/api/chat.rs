@@ -1254,3 +1254,50 @@ async fn chat_events_reach_members_only_and_resume_without_gaps() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_posts_take_gap_free_seqs_and_every_member_hears_them() {
+    on_both(|backend| async move {
+        let server = TestServer::start(backend).await;
+        let owner = server.setup_owner().await;
+        let cid = channel(&owner, "public", "ramai").await;
+        let mut people = vec![owner.clone()];
+        for _ in 0..3 {
+            let u = server.seed_member(&owner.org_id, Role::Member).await;
+            u.client
+                .post_empty(&conv_path(&u, &cid, "/join"))
+                .await
+                .expect(200);
+            people.push(u);
+        }
+        let mut sockets = Vec::new();
+        for p in &people {
+            let mut ws = p.client.ws(None).await;
+            ws.hello().await;
+            sockets.push(ws);
+        }
+        let posts = people.iter().flat_map(|p| {
+            let cid = cid.clone();
+            (0..10).map(move |i| {
+                let (p, cid) = (p.clone(), cid.clone());
+                async move { say(&p, &cid, &format!("{} #{i}", p.name)).await }
+            })
+        });
+        let sent = futures::future::join_all(posts).await;
+        let mut seqs: Vec<i64> = sent
+            .iter()
+            .map(|m| m["seq"].as_i64().expect("seq"))
+            .collect();
+        seqs.sort();
+        assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
+        for ws in &mut sockets {
+            let mut got = Vec::new();
+            while got.len() < 40 {
+                let e = ws.event_of_kind("chat.message.created").await;
+                got.push(e["data"]["seq"].as_i64().expect("seq"));
+            }
+            assert_eq!(got, (1..=40).collect::<Vec<_>>(), "in conversation order");
+        }
+    })
+    .await;
+}
