@@ -139,6 +139,7 @@ pub async fn launch(
         blobs,
         metrics: Default::default(),
         me_cache: Default::default(),
+        post_batcher: Default::default(),
         mailer,
         base_url,
         node,

@@ -23,6 +23,8 @@ pub struct Metrics {
     latency: DashMap<(String, String), ([u64; 11], u64)>,
     pub ws_connections: AtomicI64,
     pub events_relayed: AtomicU64,
+    /// Transactions the SQLite chat writer committed (posts / batches = batch size).
+    pub chat_post_batches: AtomicU64,
     pub jobs_run: AtomicU64,
     pub jobs_failed: AtomicU64,
 }
@@ -93,6 +95,11 @@ impl Metrics {
             out,
             "# TYPE kantor_events_relayed_total counter\nkantor_events_relayed_total {}",
             self.events_relayed.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE kantor_chat_post_batches_total counter\nkantor_chat_post_batches_total {}",
+            self.chat_post_batches.load(Ordering::Relaxed)
         );
         let _ = writeln!(
             out,

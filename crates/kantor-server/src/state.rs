@@ -30,6 +30,8 @@ pub struct Inner {
     pub blobs: Blobs,
     pub metrics: Metrics,
     pub me_cache: crate::api::MeCache,
+    /// Group commit of chat posts (SQLite).
+    pub post_batcher: crate::api::chat::batch::PostBatcher,
     /// Outgoing mail, when SMTP is configured.
     pub mailer: Option<crate::email::Mailer>,
     /// Base of links we hand out (invites, resets, setup).

@@ -63,7 +63,18 @@ fn event_from(row: &sqlx::any::AnyRow) -> Result<Event> {
 /// Safe to run from several nodes at once: they serialise on the counter row.
 pub async fn relay_batch(store: &Store, limit: i64) -> Result<Vec<Event>> {
     let mut tx = store.begin().await?;
-    let lock = match store.backend() {
+    let events = relay_in(&mut tx, store.backend(), limit).await?;
+    if !events.is_empty() {
+        tx.commit().await?;
+    }
+    Ok(events)
+}
+
+/// Numbers outbox rows inside the caller's transaction (a writer that batches many changes
+/// numbers their events in the same commit, saving a second one). The caller publishes the
+/// returned events once the transaction has committed.
+pub async fn relay_in(tx: &mut Tx, backend: Backend, limit: i64) -> Result<Vec<Event>> {
+    let lock = match backend {
         Backend::Postgres => "SELECT next_seq FROM event_counter WHERE id = 1 FOR UPDATE",
         // The single writer connection already serialises SQLite writers.
         Backend::Sqlite => "SELECT next_seq FROM event_counter WHERE id = 1",
@@ -114,7 +125,6 @@ pub async fn relay_batch(store: &Store, limit: i64) -> Result<Vec<Event>> {
         .bind(next)
         .execute(tx.conn())
         .await?;
-    tx.commit().await?;
     Ok(events)
 }
 

@@ -101,28 +101,31 @@ pub async fn run_relay(state: AppState) {
         loop {
             match relay_batch(&state.store, 500).await {
                 Ok(batch) if batch.is_empty() => break,
-                Ok(batch) => {
-                    state
-                        .metrics
-                        .events_relayed
-                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                    let wire: Vec<BusEvent> = batch.iter().map(BusEvent::from).collect();
-                    match serde_json::to_vec(&wire) {
-                        Ok(bytes) => {
-                            if let Err(e) = state.bus.publish(Topic::Events, bytes.into()).await {
-                                // Other nodes catch up from the store.
-                                tracing::warn!(error = %e, "could not publish events");
-                            }
-                        }
-                        Err(e) => tracing::error!(error = %e, "could not encode events"),
-                    }
-                }
+                Ok(batch) => publish_events(&state, &batch).await,
                 Err(e) => {
                     tracing::warn!(error = %e, "relay failed; retrying");
                     break;
                 }
             }
         }
+    }
+}
+
+/// Publishes newly numbered events to every node (this one included).
+pub async fn publish_events(state: &AppState, batch: &[Event]) {
+    state
+        .metrics
+        .events_relayed
+        .fetch_add(batch.len() as u64, Ordering::Relaxed);
+    let wire: Vec<BusEvent> = batch.iter().map(BusEvent::from).collect();
+    match serde_json::to_vec(&wire) {
+        Ok(bytes) => {
+            if let Err(e) = state.bus.publish(Topic::Events, bytes.into()).await {
+                // Other nodes catch up from the store.
+                tracing::warn!(error = %e, "could not publish events");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "could not encode events"),
     }
 }
 

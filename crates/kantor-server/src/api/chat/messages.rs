@@ -212,7 +212,7 @@ pub async fn list(
     }))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct PostInput {
     /// A key the client makes once per message (a UUID); sending it again returns the message
@@ -336,24 +336,81 @@ pub async fn post_message(
         ));
     }
     let has_extra = !req.attachment_ids.is_empty() || req.forward_of.is_some();
+    chat::body(&req.body, has_extra).map_err(body_error)?;
+    if state.store.backend() == kantor_store::Backend::Sqlite {
+        // One writer: posts that arrive together share one commit (see `batch`).
+        return state
+            .post_batcher
+            .submit(state, who.clone(), cid, req.clone())
+            .await;
+    }
+    let mut tx = state.store.begin().await?;
+    match post_in_tx(state, &mut tx, who, cid, req).await {
+        Ok(posted) => {
+            tx.commit().await?;
+            Ok(posted)
+        }
+        Err(PostError::KeyTaken) => {
+            // A concurrent retry with the same key won the race: answer with its message.
+            drop(tx);
+            let mut conn = state.store.read_conn().await?;
+            let m = store::message_by_client_key(&mut conn, who.user_id, key)
+                .await?
+                .ok_or_else(ApiError::not_found)?;
+            Ok((StatusCode::OK, m))
+        }
+        Err(PostError::Api(e)) => Err(e),
+    }
+}
+
+/// Why a post inside a transaction failed.
+pub enum PostError {
+    /// Another post with the same client key committed first; the transaction (or savepoint)
+    /// must be rolled back and that message returned.
+    KeyTaken,
+    Api(ApiError),
+}
+
+impl From<ApiError> for PostError {
+    fn from(e: ApiError) -> Self {
+        PostError::Api(e)
+    }
+}
+
+impl From<kantor_store::StoreError> for PostError {
+    fn from(e: kantor_store::StoreError) -> Self {
+        PostError::Api(e.into())
+    }
+}
+
+/// The post itself, inside the caller's transaction. Commits nothing.
+pub async fn post_in_tx(
+    state: &AppState,
+    tx: &mut Tx,
+    who: &ChatCaller,
+    cid: ConversationId,
+    req: &PostInput,
+) -> Result<(StatusCode, Message), PostError> {
+    let key = req.client_key.trim();
+    let has_extra = !req.attachment_ids.is_empty() || req.forward_of.is_some();
     let body = chat::body(&req.body, has_extra).map_err(body_error)?;
     let now = state.clock.now_ms();
-    let mut tx = state.store.begin().await?;
-    if let Some(existing) = store::message_by_client_key(&mut tx, who.user_id, key).await? {
+    if let Some(existing) = store::message_by_client_key(&mut *tx, who.user_id, key).await? {
         if existing.conversation_id != cid {
             return Err(ApiError::conflict(
                 "chat.client_key_reused",
                 "this client_key was used for another conversation",
-            ));
+            )
+            .into());
         }
         return Ok((StatusCode::OK, existing));
     }
-    let (c, me) = visible(&mut tx, who, cid).await?;
+    let (c, me) = visible(&mut *tx, who, cid).await?;
     if me.is_none() {
-        return Err(not_member());
+        return Err(not_member().into());
     }
     if c.archived_at.is_some() {
-        return Err(archived());
+        return Err(archived().into());
     }
     let thread_root_id = match req
         .thread_root_id
@@ -371,7 +428,7 @@ pub async fn post_message(
                 )
             };
             let id: MessageId = s.parse().map_err(|_| bad())?;
-            let root = store::message(&mut tx, cid, id).await.map_err(|_| bad())?;
+            let root = store::message(&mut *tx, cid, id).await.map_err(|_| bad())?;
             // Replies to a reply go to the same thread.
             Some(root.thread_root_id.unwrap_or(root.id))
         }
@@ -386,21 +443,21 @@ pub async fn post_message(
             )
         };
         let id: FileId = a.trim().parse().map_err(|_| bad())?;
-        let f = store::chat_file(&mut tx, who.org_id, who.user_id, id)
+        let f = store::chat_file(&mut *tx, who.org_id, who.user_id, id)
             .await
             .map_err(|_| bad())?;
         attachments.push(super::files::attachment_dto(&f));
     }
     let quote = match req.quote_of.as_deref() {
-        Some(q) => Some(quote_of(&mut tx, who, "quote_of", q).await?),
+        Some(q) => Some(quote_of(&mut *tx, who, "quote_of", q).await?),
         None => None,
     };
     let forwarded = match req.forward_of.as_deref() {
-        Some(q) => Some(quote_of(&mut tx, who, "forward_of", q).await?),
+        Some(q) => Some(quote_of(&mut *tx, who, "forward_of", q).await?),
         None => None,
     };
     let found = chat::mentions(&body);
-    let mentions = checked_mentions(&mut tx, who, &found.users).await?;
+    let mentions = checked_mentions(&mut *tx, who, &found.users).await?;
     if (found.here || found.channel)
         && c.member_count > state.config.chat_broadcast_mention_max
         && !who.is_admin()
@@ -413,7 +470,8 @@ pub async fn post_message(
                 "only admins and the channel owner may notify everyone in channels over {} members",
                 state.config.chat_broadcast_mention_max
             ),
-        ));
+        )
+        .into());
     }
     let attachments_json = serde_json::to_string(&attachments).unwrap_or_else(|_| "[]".into());
     let quote_json = quote.as_ref().and_then(|q| serde_json::to_string(q).ok());
@@ -421,7 +479,7 @@ pub async fn post_message(
         .as_ref()
         .and_then(|q| serde_json::to_string(q).ok());
     let inserted = store::insert_message(
-        &mut tx,
+        &mut *tx,
         &store::NewMessage {
             org_id: who.org_id,
             conversation_id: cid,
@@ -442,24 +500,16 @@ pub async fn post_message(
     .await;
     let id = match inserted {
         Ok(id) => id,
-        Err(kantor_store::StoreError::Conflict(_)) => {
-            // A concurrent retry with the same key won the race: answer with its message.
-            drop(tx);
-            let mut conn = state.store.read_conn().await?;
-            let m = store::message_by_client_key(&mut conn, who.user_id, key)
-                .await?
-                .ok_or_else(ApiError::not_found)?;
-            return Ok((StatusCode::OK, m));
-        }
-        Err(e) => return Err(e.into()),
+        // A concurrent retry with the same key won the race.
+        Err(kantor_store::StoreError::Conflict(_)) => return Err(PostError::KeyTaken),
+        Err(e) => return Err(PostError::Api(e.into())),
     };
-    let m = store::message(&mut tx, cid, id).await?;
-    emit_message(&mut tx, &c, "chat.message.created", &m, now).await?;
+    let m = store::message(&mut *tx, cid, id).await?;
+    emit_message(&mut *tx, &c, "chat.message.created", &m, now).await?;
     if let Some(root) = thread_root_id {
-        let root = store::message(&mut tx, cid, root).await?;
-        emit_message(&mut tx, &c, "chat.message.updated", &root, now).await?;
+        let root = store::message(&mut *tx, cid, root).await?;
+        emit_message(&mut *tx, &c, "chat.message.updated", &root, now).await?;
     }
-    tx.commit().await?;
     Ok((StatusCode::CREATED, m))
 }
 

@@ -7,6 +7,7 @@
 //! ([`Audience::Conversation`], or `ConversationJoin` / `ConversationLeave` when membership
 //! changes, so the gateway's routing follows membership in event order).
 
+pub mod batch;
 pub mod files;
 pub mod messages;
 pub mod presence;
@@ -185,6 +186,7 @@ pub struct ConversationMemberDto {
 // --- access ------------------------------------------------------------------------------------
 
 /// The caller as a member of the organisation, for chat: an active membership or 404.
+#[derive(Clone)]
 pub struct ChatCaller {
     pub user_id: UserId,
     pub org_id: OrgId,
