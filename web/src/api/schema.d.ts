@@ -718,7 +718,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who is online or away, and everyone's status and do-not-disturb state. */
+        /**
+         * Who is online or away, with status and do-not-disturb state (of everyone present or with
+         *     a status, or of the people asked for).
+         */
         get: operations["list_presence"];
         put?: never;
         post?: never;
@@ -3615,7 +3618,10 @@ export interface operations {
     };
     list_presence: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Comma-separated user ids (at most 1,000): only these people. */
+                user_ids?: string;
+            };
             header?: never;
             path: {
                 org_id: string;
@@ -3633,6 +3639,14 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

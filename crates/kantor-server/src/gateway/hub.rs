@@ -48,6 +48,9 @@ pub(super) struct SocketEntry {
 struct Routes {
     sockets: HashMap<u64, SocketEntry>,
     by_user: HashMap<UserId, Vec<u64>>,
+    /// Whose presence each socket watches, and the reverse.
+    watching: HashMap<u64, Vec<UserId>>,
+    watchers: HashMap<UserId, HashSet<u64>>,
 }
 
 pub struct Hub {
@@ -117,8 +120,47 @@ impl Hub {
         (id, self.last_seq())
     }
 
-    pub(super) fn unregister(&self, id: u64) {
+    /// Replaces the people whose presence a socket watches.
+    pub(super) fn watch(&self, id: u64, users: Vec<UserId>) {
         let mut routes = self.routes.write();
+        for u in routes.watching.remove(&id).unwrap_or_default() {
+            if let Some(w) = routes.watchers.get_mut(&u) {
+                w.remove(&id);
+                if w.is_empty() {
+                    routes.watchers.remove(&u);
+                }
+            }
+        }
+        for u in &users {
+            routes.watchers.entry(*u).or_default().insert(id);
+        }
+        routes.watching.insert(id, users);
+    }
+
+    /// Sends presence changes to the sockets watching those people, one message per socket.
+    pub(super) fn push_presence(&self, changes: &HashMap<UserId, super::presence::State>) {
+        let routes = self.routes.read();
+        let mut per_socket: HashMap<u64, Vec<serde_json::Value>> = HashMap::new();
+        for (user, state) in changes {
+            for id in routes.watchers.get(user).into_iter().flatten() {
+                per_socket
+                    .entry(*id)
+                    .or_default()
+                    .push(serde_json::json!({"user_id": user, "state": state}));
+            }
+        }
+        for (id, list) in per_socket {
+            if let Some(s) = routes.sockets.get(&id) {
+                let text = serde_json::json!({"type": "presence", "changes": list}).to_string();
+                let _ = s.tx.try_send(ToSocket::Ephemeral(text.into()));
+            }
+        }
+    }
+
+    pub(super) fn unregister(&self, id: u64) {
+        self.watch(id, Vec::new());
+        let mut routes = self.routes.write();
+        routes.watching.remove(&id);
         if let Some(s) = routes.sockets.remove(&id) {
             if let Some(list) = routes.by_user.get_mut(&s.user_id) {
                 list.retain(|x| *x != id);

@@ -246,17 +246,9 @@ pub async fn run_hub(state: AppState) {
 const PRESENCE_PUSH_EVERY: Duration = Duration::from_secs(1);
 
 async fn push_presence(state: &AppState) {
-    for (org_id, changes) in state.hub.presence.take_pending() {
-        let changes: Vec<_> = changes
-            .into_iter()
-            .map(|(user_id, state)| serde_json::json!({"user_id": user_id, "state": state}))
-            .collect();
-        let text = serde_json::json!({"type": "presence", "org_id": org_id, "changes": changes})
-            .to_string();
-        state
-            .hub
-            .route_ephemeral(state, &Audience::Org { org_id }, None, text.into())
-            .await;
+    let changes = state.hub.presence.take_pending();
+    if !changes.is_empty() {
+        state.hub.push_presence(&changes);
     }
 }
 
@@ -280,7 +272,15 @@ enum ClientMessage {
     Activity {
         state: ActivityState,
     },
+    /// Push presence changes of these people (replaces the previous list; at most 1,000), and
+    /// answer with their current states at once.
+    WatchPresence {
+        user_ids: Vec<UserId>,
+    },
 }
+
+/// People one socket may watch.
+const MAX_WATCHED: usize = 1_000;
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -536,12 +536,18 @@ async fn socket_loop(
                                 publish_ephemeral(state, &msg).await;
                             }
                         }
+                        Ok(ClientMessage::WatchPresence { mut user_ids }) => {
+                            user_ids.truncate(MAX_WATCHED);
+                            let now: Vec<_> = user_ids.iter().map(|u| serde_json::json!({"user_id": u, "state": state.hub.presence.state_of(*u)})).collect();
+                            state.hub.watch(socket_id, user_ids);
+                            send_text(socket, &serde_json::json!({"type": "presence", "changes": now}).to_string()).await?;
+                        }
                         Ok(ClientMessage::Activity { state: s }) => {
                             let entry = state.hub.presence.socket_activity(viewer.user_id, socket_id, s == ActivityState::Active);
                             announce_presence(state, entry).await;
                         }
                         Err(_) => {
-                            let err = r#"{"type":"error","code":"ws.bad_message","message":"expected ping, pong, subscribe, typing or activity"}"#;
+                            let err = r#"{"type":"error","code":"ws.bad_message","message":"expected ping, pong, subscribe, typing, activity or watch_presence"}"#;
                             send_text(socket, err).await?;
                         }
                     }

@@ -7,6 +7,10 @@
 //! state of any node wins. Nodes re-announce everything every [`ANNOUNCE_EVERY`], and a node's
 //! entries that are not refreshed within [`STALE_AFTER`] are dropped, so a node that dies takes
 //! its people offline within a minute and a half.
+//!
+//! Changes are pushed only to sockets that watch the person (the web app watches the people it
+//! shows), so an organisation of 5,000 coming online at nine does not send every socket 5,000
+//! updates.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -58,8 +62,8 @@ struct Inner {
     local: HashMap<UserId, (Vec<OrgId>, HashMap<u64, bool>)>,
     /// Every node's view: person → node → what it said.
     seen: HashMap<UserId, HashMap<String, Seen>>,
-    /// Changes not yet pushed to clients: organisation → person → state.
-    pending: HashMap<OrgId, HashMap<UserId, State>>,
+    /// Changes not yet pushed to the sockets watching these people.
+    pending: HashMap<UserId, State>,
 }
 
 impl Inner {
@@ -91,30 +95,11 @@ impl Inner {
             .unwrap_or(State::Offline)
     }
 
-    fn orgs_of(&self, user_id: UserId) -> Vec<OrgId> {
-        let mut orgs: Vec<OrgId> = self
-            .seen
-            .get(&user_id)
-            .into_iter()
-            .flat_map(|n| n.values().flat_map(|s| s.orgs.iter().copied()))
-            .collect();
-        orgs.sort();
-        orgs.dedup();
-        orgs
-    }
-
     /// Records a person's new combined state for pushing, if it changed.
-    fn note_change(&mut self, user_id: UserId, before: State, orgs_before: Vec<OrgId>) {
+    fn note_change(&mut self, user_id: UserId, before: State) {
         let after = self.combined(user_id);
-        if after == before {
-            return;
-        }
-        let mut orgs = orgs_before;
-        orgs.extend(self.orgs_of(user_id));
-        orgs.sort();
-        orgs.dedup();
-        for org in orgs {
-            self.pending.entry(org).or_default().insert(user_id, after);
+        if after != before {
+            self.pending.insert(user_id, after);
         }
     }
 }
@@ -184,7 +169,6 @@ impl Presence {
         }
         for user_id in touched {
             let before = inner.combined(user_id);
-            let orgs_before = inner.orgs_of(user_id);
             let entry = a.entries.iter().find(|e| e.user_id == user_id);
             let nodes = inner.seen.entry(user_id).or_default();
             match entry {
@@ -205,7 +189,7 @@ impl Presence {
             if nodes.is_empty() {
                 inner.seen.remove(&user_id);
             }
-            inner.note_change(user_id, before, orgs_before);
+            inner.note_change(user_id, before);
         }
     }
 
@@ -224,20 +208,24 @@ impl Presence {
             .collect();
         for (user_id, node) in stale {
             let before = inner.combined(user_id);
-            let orgs_before = inner.orgs_of(user_id);
             if let Some(nodes) = inner.seen.get_mut(&user_id) {
                 nodes.remove(&node);
                 if nodes.is_empty() {
                     inner.seen.remove(&user_id);
                 }
             }
-            inner.note_change(user_id, before, orgs_before);
+            inner.note_change(user_id, before);
         }
     }
 
-    /// Changes to push, per organisation.
-    pub fn take_pending(&self) -> HashMap<OrgId, HashMap<UserId, State>> {
+    /// Changes to push to the sockets that watch these people.
+    pub fn take_pending(&self) -> HashMap<UserId, State> {
         std::mem::take(&mut self.inner.lock().pending)
+    }
+
+    /// The state of one person.
+    pub fn state_of(&self, user_id: UserId) -> State {
+        self.inner.lock().combined(user_id)
     }
 
     /// Everyone present (online or away) in an organisation.
@@ -296,7 +284,7 @@ mod tests {
         );
         assert_eq!(p.present_in(o), vec![(u, State::Online)]);
         let pending = p.take_pending();
-        assert_eq!(pending[&o][&u], State::Online);
+        assert_eq!(pending[&u], State::Online);
         // Node b dies: after the stale window its word is dropped.
         p.apply(&p.local_snapshot("a"), t0 + STALE_AFTER);
         p.expire(t0 + STALE_AFTER + Duration::from_secs(1));
@@ -306,6 +294,6 @@ mod tests {
         p.apply(&announce("a", p.socket_closed(u, 2)), t0);
         p.apply(&p.local_snapshot("a"), t0);
         assert!(p.present_in(o).is_empty());
-        assert_eq!(p.take_pending()[&o][&u], State::Offline);
+        assert_eq!(p.take_pending()[&u], State::Offline);
     }
 }

@@ -1066,6 +1066,12 @@ async fn status_dnd_presence_and_typing() {
         ani_ws.hello().await;
         let mut owner_ws = owner.client.ws(None).await;
         owner_ws.hello().await;
+        // The web app watches the people it shows; it gets their state at once.
+        owner_ws
+            .send_json(json!({"type": "watch_presence", "user_ids": [ani.id]}))
+            .await;
+        let now = ephemeral(&mut owner_ws, "presence").await;
+        assert_eq!(now["changes"][0]["user_id"], ani.id.as_str());
         let find = |list: &Value, id: &str| {
             list.as_array()
                 .expect("present")
@@ -1085,6 +1091,17 @@ async fn status_dnd_presence_and_typing() {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        let asked = owner
+            .client
+            .get(&owner.org_path(&format!("/chat/presence?user_ids={}", ani.id)))
+            .await
+            .expect(200);
+        assert_eq!(asked.as_array().expect("an array").len(), 1);
+        owner
+            .client
+            .get(&owner.org_path("/chat/presence?user_ids=bukan-id"))
+            .await
+            .error(422, "validation.invalid");
         let p = find(&seen, &ani.id).expect("ani is present");
         assert_eq!(p["state"], "online");
         assert_eq!(p["status_text"], "Di lapangan");

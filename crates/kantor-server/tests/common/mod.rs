@@ -350,11 +350,15 @@ pub struct Cluster {
 
 impl Cluster {
     pub async fn start() -> Cluster {
+        // Clusters sharing the NATS server must not hear each other's events — also clusters of
+        // one test run, which run in parallel: a hub takes a bus event whose `seq` follows its
+        // own as the next event of its database, so another cluster's event would stand in for
+        // (and hide) one of this cluster's.
+        let prefix = format!("kantor-test-{}", std::process::id());
         Cluster::start_with(Options {
-            configure: Arc::new(|c| {
+            configure: Arc::new(move |c| {
                 c.nats_url = Some(nats_url());
-                // Test runs sharing the NATS server must not hear each other's events.
-                c.nats_prefix = format!("kantor-test-{}", std::process::id());
+                c.nats_prefix = prefix.clone();
             }),
             ..Options::default()
         })

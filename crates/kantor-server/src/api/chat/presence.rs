@@ -16,7 +16,7 @@ use crate::api::{build_me, MeDto};
 use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::gateway::presence::State as Presence;
 use crate::state::AppState;
 
@@ -100,15 +100,45 @@ pub fn in_dnd(s: &UserStatus, time_zone: &str, now: i64) -> bool {
     chat::in_dnd(start, end, local.hour() as i64 * 60 + local.minute() as i64)
 }
 
-/// Who is online or away, and everyone's status and do-not-disturb state.
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/chat/presence", operation_id = "list_presence", tag = "chat", params(("org_id" = String, Path)),
-    responses((status = 200, body = Vec<PresenceDto>), (status = 404, body = ErrorBody)))]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PresenceQuery {
+    /// Comma-separated user ids (at most 1,000): only these people.
+    pub user_ids: Option<String>,
+}
+
+/// Who is online or away, with status and do-not-disturb state (of everyone present or with
+/// a status, or of the people asked for).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/chat/presence", operation_id = "list_presence", tag = "chat", params(("org_id" = String, Path), PresenceQuery),
+    responses((status = 200, body = Vec<PresenceDto>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(org_id): Path<String>,
+    Query(q): Query<PresenceQuery>,
 ) -> ApiResult<axum::Json<Vec<PresenceDto>>> {
     let who = chat_caller(&state, &caller, &org_id).await?;
+    let only: Option<std::collections::HashSet<UserId>> = match q.user_ids.as_deref() {
+        None | Some("") => None,
+        Some(list) => {
+            let ids = list
+                .split(',')
+                .take(1_001)
+                .map(|s| s.trim().parse::<UserId>())
+                .collect::<Result<std::collections::HashSet<_>, _>>()
+                .map_err(|_| {
+                    ApiError::invalid("user_ids", "validation.invalid", "not a list of user ids")
+                })?;
+            if ids.len() > 1_000 {
+                return Err(ApiError::invalid(
+                    "user_ids",
+                    "validation.invalid",
+                    "at most 1,000 people",
+                ));
+            }
+            Some(ids)
+        }
+    };
     let now = state.clock.now_ms();
     let mut conn = state.store.read_conn().await?;
     let statuses = store::org_statuses(&mut conn, who.org_id).await?;
@@ -147,6 +177,19 @@ pub async fn list(
         d.status_emoji = e.status_emoji;
         d.status_expires_at = e.status_expires_at.map(rfc3339);
         d.dnd = dnd;
+    }
+    if let Some(only) = &only {
+        out.retain(|u, _| only.contains(u));
+        for u in only {
+            out.entry(*u).or_insert_with(|| PresenceDto {
+                user_id: u.to_string(),
+                state: PresenceState::Offline,
+                status_text: String::new(),
+                status_emoji: String::new(),
+                status_expires_at: None,
+                dnd: false,
+            });
+        }
     }
     let mut out: Vec<PresenceDto> = out.into_values().collect();
     out.sort_by(|a, b| a.user_id.cmp(&b.user_id));
