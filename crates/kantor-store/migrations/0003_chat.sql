@@ -98,8 +98,11 @@ CREATE TABLE chat_files (
     width BIGINT,
     height BIGINT,
     thumbnail_file_id TEXT REFERENCES files(id),
+    -- Set when first sent: then only those who may read that conversation may read the file.
+    conversation_id TEXT REFERENCES conversations(id),
     created_at BIGINT NOT NULL
 );
+CREATE INDEX chat_files_by_thumbnail ON chat_files (thumbnail_file_id);
 
 CREATE TABLE scheduled_messages (
     id TEXT PRIMARY KEY,

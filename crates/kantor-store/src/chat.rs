@@ -987,6 +987,43 @@ pub async fn chat_file(
     })
 }
 
+/// Ties an upload to the conversation it is first sent in; false when it already belongs to
+/// another one.
+pub async fn attach_chat_file(
+    conn: &mut AnyConnection,
+    id: FileId,
+    conversation_id: ConversationId,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE chat_files SET conversation_id = $2 WHERE file_id = $1
+         AND (conversation_id IS NULL OR conversation_id = $2)",
+    )
+    .bind(id.to_string())
+    .bind(conversation_id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The conversation a chat file (or its thumbnail) was sent in, if it was sent.
+pub async fn chat_file_conversation(
+    conn: &mut AnyConnection,
+    id: FileId,
+) -> Result<Option<ConversationId>> {
+    let row: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT conversation_id FROM chat_files WHERE file_id = $1 OR thumbnail_file_id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.flatten()
+        .map(|s| {
+            s.parse()
+                .map_err(|_| StoreError::Corrupt("conversation_id"))
+        })
+        .transpose()
+}
+
 // --- scheduled messages ------------------------------------------------------------------------
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -23,6 +23,9 @@ pub async fn get_file(
     let id: FileId = parse_id(&file_id)?;
     let meta = state.store.file(id).await?;
     let allowed = match (meta.org_id, meta.owner_user_id) {
+        (Some(org), _) if meta.purpose == "chat" => {
+            chat_file_readable(&state, &caller, org, id, meta.owner_user_id).await?
+        }
         (Some(org), _) => state
             .store
             .membership(org, caller.user_id)
@@ -61,4 +64,24 @@ pub async fn get_file(
         bytes,
     )
         .into_response())
+}
+
+/// A chat upload is readable by its uploader until sent, and then by whoever may read the
+/// conversation it was sent in (a private channel's files stay private).
+async fn chat_file_readable(
+    state: &AppState,
+    caller: &Caller,
+    org: kantor_core::ids::OrgId,
+    id: FileId,
+    owner: Option<kantor_core::ids::UserId>,
+) -> ApiResult<bool> {
+    let who = match super::chat::chat_caller(state, caller, &org.to_string()).await {
+        Ok(who) => who,
+        Err(_) => return Ok(false),
+    };
+    let mut conn = state.store.read_conn().await?;
+    match kantor_store::chat::chat_file_conversation(&mut conn, id).await? {
+        None => Ok(owner == Some(caller.user_id)),
+        Some(cid) => Ok(super::chat::visible(&mut conn, &who, cid).await.is_ok()),
+    }
 }

@@ -879,6 +879,35 @@ async fn files_images_and_voice_notes() {
             .expect("present")
             .starts_with("attachment"));
 
+        // Files of a private channel stay private; an unsent upload is its uploader's alone.
+        let private = channel(&owner, "private", "rahasia").await;
+        let secret = upload(&owner, "rahasia.png", "image/png", png(20, 20))
+            .await
+            .expect(201);
+        let secret_url = str_of(&secret["url"]);
+        ani.client.get(&secret_url).await.error(404, "not_found");
+        assert_eq!(owner.client.get(&secret_url).await.status, 200);
+        post(
+            &owner,
+            &private,
+            json!({"body": "", "attachment_ids": [secret["id"]]}),
+        )
+        .await;
+        ani.client.get(&secret_url).await.error(404, "not_found");
+        ani.client
+            .get(&str_of(&secret["thumbnail_url"]))
+            .await
+            .error(404, "not_found");
+        // Once sent somewhere, an upload cannot be sent into another conversation.
+        owner
+            .client
+            .post(
+                &conv_path(&owner, &cid, "/messages"),
+                json!({"client_key": key(), "body": "", "attachment_ids": [secret["id"]]}),
+            )
+            .await
+            .error(422, "chat.unknown_file");
+
         // Bad files: too big 413, disguised 415, executables 415, too many pixels 422.
         upload(
             &owner,

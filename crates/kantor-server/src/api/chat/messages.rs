@@ -446,6 +446,9 @@ pub async fn post_in_tx(
         let f = store::chat_file(&mut *tx, who.org_id, who.user_id, id)
             .await
             .map_err(|_| bad())?;
+        if !store::attach_chat_file(&mut *tx, id, cid).await? {
+            return Err(bad().into());
+        }
         attachments.push(super::files::attachment_dto(&f));
     }
     let quote = match req.quote_of.as_deref() {
