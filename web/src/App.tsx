@@ -1,5 +1,5 @@
 // Routes. Public screens and the home page are in the entry bundle; the admin, profile and
-// security screens are loaded on demand (React.lazy) to keep the first download small.
+// security and chat screens are loaded on demand (React.lazy) to keep the first download small.
 
 import { lazy } from 'react';
 import { Route, Routes } from 'react-router';
@@ -21,6 +21,7 @@ const AuditPage = lazy(() => import('./pages/admin/AuditPage'));
 const SettingsPage = lazy(() => import('./pages/admin/SettingsPage'));
 const ProfilePage = lazy(() => import('./pages/ProfilePage'));
 const SecurityPage = lazy(() => import('./pages/SecurityPage'));
+const ChatPage = lazy(() => import('./pages/chat/ChatPage'));
 
 export function App() {
   return (
@@ -37,6 +38,7 @@ export function App() {
           <Route path="/security" element={<SecurityPage />} />
           <Route path="/o/:orgId" element={<OrgRoute />}>
             <Route index element={<HomePage />} />
+            <Route path="chat/*" element={<Gate id="chat"><ChatPage /></Gate>} />
             <Route path="members" element={<Gate id="members"><MembersPage /></Gate>} />
             <Route path="members/:userId" element={<Gate id="members"><MembersPage /></Gate>} />
             <Route path="units" element={<Gate id="units"><UnitsPage /></Gate>} />

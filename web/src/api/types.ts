@@ -114,6 +114,45 @@ export type AuditEntry = Schemas['AuditEntryDto'];
 export type AuditPage = Schemas['AuditPage'];
 
 // ---------------------------------------------------------------------------------------------
+// Chat (docs/chat-contract.md)
+
+export type ConversationKind = Schemas['ConversationKind'];
+export type ChatRole = Schemas['ChatRole'];
+/** A person as chat shows them (author, DM member). */
+export type UserRef = Schemas['UserRefDto'];
+
+/** Sidebar entry. `name` is null for DMs and groups (titled by `members`); the per-member fields
+ * (`last_read_seq`, `unread_count`, `mention_count`, `muted`) are meaningless in realtime
+ * `chat.conversation.updated` events. */
+export type Conversation = Schemas['ConversationDto'];
+export type NewConversation = Schemas['NewConversationInput'];
+export type ConversationPatch = Schemas['ConversationPatchInput'];
+export type ConversationMember = Schemas['ConversationMemberDto'];
+
+/** `body` is Markdown with `<@user_id>` mention tokens; only ids in `mentions` are real mentions. */
+export type Message = Schemas['MessageDto'];
+export type MessagePage = Schemas['MessagePageDto'];
+/** `?before=&after=&around=&limit=` of `GET …/messages`. */
+export type MessageQuery = NonNullable<operations['list_messages']['parameters']['query']>;
+/** `client_key` is made once per message and reused by every retry. */
+export type NewMessage = Schemas['PostInput'];
+export type Thread = Schemas['ThreadDto'];
+export type MessageEdit = Schemas['EditDto'];
+export type Quote = Schemas['QuoteDto'];
+export type Reaction = Schemas['ReactionDto'];
+export type Attachment = Schemas['AttachmentDto'];
+
+export type ScheduledMessage = Schemas['ScheduledMessageDto'];
+export type NewScheduledMessage = Schemas['ScheduleInput'];
+
+export type PresenceState = Schemas['PresenceState'];
+export type Presence = Schemas['PresenceDto'];
+/** `Me.chat_status`: status text and emoji, and do-not-disturb hours. */
+export type ChatStatus = Schemas['ChatStatusDto'];
+export type StatusInput = Schemas['StatusInput'];
+export type DndInput = Schemas['DndInput'];
+
+// ---------------------------------------------------------------------------------------------
 // Realtime gateway messages (`GET /api/v1/ws?since=SEQ`) — not in the OpenAPI spec, which
 // describes only the handshake; the server builds these in crates/kantor-server/src/gateway.rs.
 
@@ -122,4 +161,32 @@ export type ServerMessage =
   /** `org_id` is absent for events addressed to a user rather than an organisation. */
   | { type: 'event'; seq: number; kind: string; org_id?: string; data: unknown }
   | { type: 'resync_required'; seq?: number }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  | TypingMessage
+  | PresenceMessage;
+
+/** Ephemeral (no `seq`, not replayed): someone is typing in a conversation or thread. */
+export interface TypingMessage {
+  type: 'typing';
+  org_id: string;
+  conversation_id: string;
+  thread_root_id: string | null;
+  user_id: string;
+}
+
+/** Ephemeral: people this socket watches (`watch_presence`) came online, went away or offline.
+ * Also the answer to `watch_presence`, with their states at that moment. */
+export interface PresenceMessage {
+  type: 'presence';
+  org_id?: string;
+  changes: { user_id: string; state: 'online' | 'away' | 'offline' }[];
+}
+
+export type EphemeralMessage = TypingMessage | PresenceMessage;
+
+/** What the web app sends on the socket besides `pong`. */
+export type ClientMessage =
+  | { type: 'typing'; conversation_id: string; thread_root_id?: string }
+  | { type: 'activity'; state: 'active' | 'idle' }
+  /** Replaces the list of people whose presence changes this socket receives (≤ 1,000). */
+  | { type: 'watch_presence'; user_ids: string[] };

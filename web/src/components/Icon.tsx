@@ -26,7 +26,28 @@ export type IconName =
   | 'check'
   | 'alert'
   | 'eye'
-  | 'eyeOff';
+  | 'eyeOff'
+  | 'chat'
+  | 'hash'
+  | 'send'
+  | 'paperclip'
+  | 'mic'
+  | 'smile'
+  | 'thread'
+  | 'more'
+  | 'pin'
+  | 'forward'
+  | 'quote'
+  | 'clock'
+  | 'bell'
+  | 'bellOff'
+  | 'archive'
+  | 'arrowLeft'
+  | 'stop'
+  | 'info'
+  | 'history'
+  | 'file'
+  | 'moon';
 
 const PATHS: Record<IconName, string> = {
   home: 'M3 10.5 12 3l9 7.5M5 9v11h5v-6h4v6h5V9',
@@ -55,6 +76,27 @@ const PATHS: Record<IconName, string> = {
   eye: 'M2 12s3.5-7 10-7 10 7 10 7-3.5 7-10 7S2 12 2 12ZM12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6Z',
   eyeOff: 'M3 3l18 18M10.6 5.1A10 10 0 0 1 12 5c6.5 0 10 7 10 7a17 17 0 0 1-2.9 3.8M6.6 6.6C3.8 8.4 2 12 2 12s3.5 7 10 7a9.7 9.7 0 0 0 5.4-1.6M9.9 9.9a3 3 0 0 0 4.2 4.2',
   alert: 'M12 9v4M12 17h.01M10.3 3.9 2.4 18a2 2 0 0 0 1.7 3h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0Z',
+  chat: 'M21 12a8.5 8.5 0 0 1-12.6 7.4L3.5 20.5l1.2-4.6A8.5 8.5 0 1 1 21 12ZM8.5 10.5h7M8.5 14h4.5',
+  hash: 'M5 9h15M4 15h15M10 3 8 21M16 3l-2 18',
+  send: 'M21 3 10 14M21 3l-6.5 18-4-7.5L3 9.5z',
+  paperclip: 'M20.5 11.5 12 20a5 5 0 0 1-7.1-7.1l8.6-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4L15 7.5',
+  mic: 'M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3ZM5 11a7 7 0 0 0 14 0M12 18v3',
+  smile: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18ZM8.5 14.5a4.5 4.5 0 0 0 7 0M9 9.5h.01M15 9.5h.01',
+  thread: 'M8 17H6a3 3 0 0 1-3-3V6a3 3 0 0 1 3-3h12a3 3 0 0 1 3 3v8a3 3 0 0 1-3 3h-6l-4 4zM8 8h8M8 12h5',
+  more: 'M5 12h.5M12 12h.5M19 12h.5',
+  pin: 'M12 16v6M9 3h6l-1 6 4 3.5V15H6v-2.5L10 9z',
+  forward: 'M15 5l6 6-6 6M21 11H10a6 6 0 0 0-6 6v2',
+  quote: 'M6 7h4v4c0 3-1.5 5-4 6M14 7h4v4c0 3-1.5 5-4 6',
+  clock: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18ZM12 7v5l3 2',
+  bell: 'M18 9a6 6 0 1 0-12 0c0 6-3 8-3 8h18s-3-2-3-8M13.7 21a2 2 0 0 1-3.4 0',
+  bellOff: 'M13.7 21a2 2 0 0 1-3.4 0M18 9a6 6 0 0 0-9.4-4.9M6.3 6.3A6 6 0 0 0 6 9c0 6-3 8-3 8h14M3 3l18 18',
+  archive: 'M3 4h18v4H3zM5 8v12h14V8M10 12h4',
+  arrowLeft: 'M19 12H5M11 18l-6-6 6-6',
+  stop: 'M7 7h10v10H7z',
+  info: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18ZM12 11v5M12 8h.01',
+  history: 'M3 12a9 9 0 1 0 2.6-6.4L3 8M3 3v5h5M12 7v5l3 2',
+  file: 'M14 3H6a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8zM14 3v5h5',
+  moon: 'M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5Z',
 };
 
 export function Icon({ name, size = 20, label }: { name: IconName; size?: number; label?: string }) {

@@ -81,6 +81,29 @@ describe('locales', () => {
       'totp.not_enabled',
       'totp.not_set_up',
       'request.content_type',
+      // docs/chat-contract.md
+      'chat.name_taken',
+      'chat.archived',
+      'chat.not_author',
+      'chat.message_too_long',
+      'chat.empty_message',
+      // docs/API.md, chat
+      'chat.not_member',
+      'chat.broadcast_mention_forbidden',
+      'chat.client_key_reused',
+      'chat.scheduled_done',
+      'chat.bad_channel_name',
+      'chat.bad_emoji',
+      'chat.dm_needs_one',
+      'chat.group_size',
+      'chat.unknown_member',
+      'chat.cannot_leave_dm',
+      'chat.dm_fixed',
+      'chat.unknown_message',
+      'chat.unknown_file',
+      'chat.too_many_reactions',
+      'chat.send_at_range',
+      'file.empty',
     ];
     for (const code of codes) {
       expect(typeof idLeaves.get(`errors.${code}`), code).toBe('string');

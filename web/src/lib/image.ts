@@ -1,7 +1,9 @@
-// Shrinks a picture in the browser before upload: at most `max` px on the longer side, JPEG.
-// Phones take 12-megapixel photos; an avatar needs 512 px, and mobile data is dear.
+// Shrinks a picture in the browser before upload: at most `max` px on the longer side, JPEG
+// (or WebP, which keeps transparency). Phones take 12-megapixel photos; an avatar needs 512 px,
+// a chat picture 2048 px, and mobile data is dear.
 
 export const AVATAR_MAX_PX = 512;
+export const CHAT_IMAGE_MAX_PX = 2048;
 
 export function fitWithin(width: number, height: number, max: number): { width: number; height: number } {
   if (width <= max && height <= max) return { width, height };
@@ -25,7 +27,7 @@ async function loadImage(file: Blob): Promise<{ source: CanvasImageSource; width
   return { source: img, width: img.naturalWidth, height: img.naturalHeight, done: () => URL.revokeObjectURL(url) };
 }
 
-export async function shrinkImage(file: Blob, max = AVATAR_MAX_PX): Promise<Blob> {
+export async function shrinkImage(file: Blob, max = AVATAR_MAX_PX, type: 'image/jpeg' | 'image/webp' = 'image/jpeg'): Promise<Blob> {
   const image = await loadImage(file);
   try {
     const size = fitWithin(image.width, image.height, max);
@@ -34,12 +36,14 @@ export async function shrinkImage(file: Blob, max = AVATAR_MAX_PX): Promise<Blob
     canvas.height = size.height;
     const ctx = canvas.getContext('2d');
     if (!ctx) throw new Error('canvas 2d context unavailable');
-    ctx.fillStyle = '#ffffff'; // transparent PNGs become white, not black, as JPEG
-    ctx.fillRect(0, 0, size.width, size.height);
+    if (type === 'image/jpeg') {
+      ctx.fillStyle = '#ffffff'; // transparent PNGs become white, not black, as JPEG
+      ctx.fillRect(0, 0, size.width, size.height);
+    }
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(image.source, 0, 0, size.width, size.height);
     return await new Promise<Blob>((resolve, reject) =>
-      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('toBlob failed'))), 'image/jpeg', 0.88),
+      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('toBlob failed'))), type, 0.88),
     );
   } finally {
     image.done();

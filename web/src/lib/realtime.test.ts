@@ -200,6 +200,43 @@ describe('queryKeysForKind', () => {
     expect(queryKeysForKind('unit.deleted')).toEqual([['units']]);
     expect(queryKeysForKind('invite.revoked')).toEqual([['invites']]);
     expect(queryKeysForKind('org.updated')).toEqual([['me'], ['org']]);
-    expect(queryKeysForKind('chat.message')).toEqual([]);
+    expect(queryKeysForKind('user.updated')).toEqual([['me']]);
+    expect(queryKeysForKind('chat.message.created')).toEqual([]); // applied by chatCache instead
+  });
+});
+
+describe('ephemeral messages and sending', () => {
+  it('hands typing and presence to onEphemeral and sends only on an open socket', () => {
+    const sockets: FakeSocket[] = [];
+    const ephemeral: string[] = [];
+    let opened = 0;
+    const client = new RealtimeClient({
+      origin: 'wss://kantor.example',
+      createSocket: (url) => {
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      },
+      onEvent: () => {},
+      onEphemeral: (m) => ephemeral.push(m.type),
+      onOpen: () => opened++,
+      onResync: () => {},
+      onSessionEnded: () => {},
+      setTimer: () => 0,
+      clearTimer: () => {},
+    });
+    client.start();
+    const s = sockets[0]!;
+    expect(client.send({ type: 'activity', state: 'active' })).toBe(false);
+    s.onopen?.({});
+    expect(opened).toBe(1);
+    expect(client.send({ type: 'typing', conversation_id: 'c1' })).toBe(true);
+    expect(s.sent).toEqual(['{"type":"typing","conversation_id":"c1"}']);
+    s.receive({ type: 'typing', org_id: 'o', conversation_id: 'c1', thread_root_id: null, user_id: 'u' });
+    s.receive({ type: 'presence', org_id: 'o', changes: [] });
+    expect(ephemeral).toEqual(['typing', 'presence']);
+    s.drop();
+    expect(client.send({ type: 'activity', state: 'idle' })).toBe(false);
+    client.stop();
   });
 });

@@ -2,7 +2,7 @@
 // the last sequence number it saw, answers pings, and reconnects with backoff — resuming from
 // that sequence so nothing is missed. `useRealtime` (useRealtime.ts) wires it to react-query.
 
-import type { ServerMessage } from '../api/types';
+import type { ClientMessage, EphemeralMessage, ServerMessage } from '../api/types';
 
 /** The part of WebSocket this client uses (so tests can hand in a fake). */
 export interface SocketLike {
@@ -24,6 +24,10 @@ export interface RealtimeOptions {
   /** ws(s)://host — the path and query are added here. */
   origin: string;
   onEvent: (event: Extract<ServerMessage, { type: 'event' }>) => void;
+  /** Ephemeral messages (typing, presence): not numbered, not replayed. */
+  onEphemeral?: (message: EphemeralMessage) => void;
+  /** The socket is open (first time or after a reconnect). */
+  onOpen?: () => void;
   onResync: () => void;
   onSessionEnded: () => void;
   /** The server asked us to reconnect because memberships changed (close 4002). */
@@ -63,6 +67,8 @@ export function queryKeysForKind(kind: string): string[][] {
       return [['invites']];
     case 'org':
       return [['me'], ['org']];
+    case 'user':
+      return [['me']];
     default:
       return [];
   }
@@ -73,6 +79,8 @@ export class RealtimeClient {
   lastSeq: number | null = null;
   private helloSeq: number | null = null;
   private socket: SocketLike | null = null;
+  /** The socket has fired `open` (sending before that throws). */
+  private open = false;
   private attempt = 0;
   private timer: unknown = null;
   private stopped = true;
@@ -81,6 +89,8 @@ export class RealtimeClient {
   constructor(options: RealtimeOptions) {
     this.opts = {
       onMembershipsChanged: () => {},
+      onEphemeral: () => {},
+      onOpen: () => {},
       setTimer: (fn, ms) => setTimeout(fn, ms),
       clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
       random: Math.random,
@@ -118,6 +128,18 @@ export class RealtimeClient {
     return this.socket !== null;
   }
 
+  /** Sends a client message if the socket is open; false when it could not (it is not queued:
+   * typing and activity are only worth sending now). */
+  send(message: ClientMessage): boolean {
+    if (!this.socket || !this.open) return false;
+    try {
+      this.socket.send(JSON.stringify(message));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private connect(): void {
     this.timer = null;
     let socket: SocketLike;
@@ -128,6 +150,11 @@ export class RealtimeClient {
       return;
     }
     this.socket = socket;
+    this.open = false;
+    socket.onopen = () => {
+      this.open = true;
+      this.opts.onOpen();
+    };
     socket.onmessage = (ev) => this.handleMessage(ev.data);
     socket.onclose = (ev) => this.handleClose(ev.code);
     socket.onerror = () => {
@@ -165,6 +192,10 @@ export class RealtimeClient {
       case 'ping':
         this.socket?.send(JSON.stringify({ type: 'pong' }));
         break;
+      case 'typing':
+      case 'presence':
+        this.opts.onEphemeral(msg);
+        break;
       default:
         break;
     }
@@ -172,6 +203,7 @@ export class RealtimeClient {
 
   private handleClose(code: number): void {
     this.socket = null;
+    this.open = false;
     this.helloSeq = null;
     if (this.stopped) return;
     if (code === SESSION_ENDED_CLOSE_CODE) {

@@ -67,6 +67,9 @@ export function AppShell() {
   const me = useMe().data;
   const location = useLocation();
   const match = useMatch('/o/:orgId/*');
+  // Chat fills the frame; with a conversation open, phones give it the bottom bar's room too.
+  const chatMatch = useMatch('/o/:orgId/chat/*');
+  const chatOpen = !!chatMatch?.params['*'];
   const [menuOpen, setMenuOpen] = useState(false);
 
   useEffect(() => setMenuOpen(false), [location.pathname]);
@@ -78,7 +81,7 @@ export function AppShell() {
   const mainEntries = current ? visibleNav(current.role).filter((e) => e.section === 'main').slice(0, 4) : [];
 
   return (
-    <div className="app">
+    <div className={`app${chatOpen ? ' app-chat-open' : ''}`}>
       <a className="skip-link" href="#main">
         {t('shell.skipToContent')}
       </a>
@@ -101,7 +104,7 @@ export function AppShell() {
             <UserMenu user={me.user} />
           </div>
         </header>
-        <main id="main" tabIndex={-1} className="content">
+        <main id="main" tabIndex={-1} className={`content${chatMatch ? ' content-chat' : ''}`}>
           <Suspense fallback={<Loading />}>
             <Outlet />
           </Suspense>

@@ -7,6 +7,7 @@ import { findMembership, useMe } from '../api/queries';
 import { QueryError } from '../components/Page';
 import { setLanguage } from '../i18n';
 import { lastOrg, rememberOrg } from '../lib/preferences';
+import { useActivityReporter } from '../lib/useActivity';
 import { useRealtime } from '../lib/useRealtime';
 import { NotFoundPage } from '../pages/NotFoundPage';
 import { canOpen, orgPath } from './nav';
@@ -22,13 +23,15 @@ export function FullPageLoading() {
   );
 }
 
-/** Signed-in routes: sends visitors to /login, starts the realtime connection. */
+/** Signed-in routes: sends visitors to /login, starts the realtime connection and the activity
+ * reports that drive presence. */
 export function RequireAuth() {
   const { t } = useTranslation();
   const me = useMe();
   const location = useLocation();
   const signedIn = !!me.data;
   useRealtime(signedIn);
+  useActivityReporter(signedIn);
 
   // Speak the account's language once per sign-in (the toggle changes it afterwards).
   const syncedFor = useRef<string | null>(null);
