@@ -109,6 +109,15 @@ impl Bus {
             .connect(url)
             .await
             .map_err(|e| BusError::Connect(e.to_string()))?;
+        // `retry_on_initial_connect` returns before the first connection exists; wait a
+        // little for it, so a node that says it is ready is connected (and keeps retrying in
+        // the background if NATS is not up yet).
+        for _ in 0..100 {
+            if client.connection_state() == async_nats::connection::State::Connected {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         let (local, _) = broadcast::channel(LOCAL_CAPACITY);
         let mut sub = client
             .subscribe(format!("{prefix}.>"))

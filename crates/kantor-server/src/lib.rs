@@ -94,10 +94,29 @@ pub async fn connect(config: &Config) -> anyhow::Result<(Store, Bus)> {
     )
     .await?;
     let bus = match &config.nats_url {
-        Some(url) => Bus::nats(url, &config.nats_prefix).await?,
+        Some(url) => {
+            // Subjects carry this database's id: two deployments that share a NATS server and
+            // a prefix must never take each other's events (a node would take another
+            // database's event `n` for its own and drop its own as a duplicate).
+            let deployment = deployment_id(&store).await?;
+            Bus::nats(url, &format!("{}-{deployment}", config.nats_prefix)).await?
+        }
         None => Bus::in_process(),
     };
     Ok((store, bus))
+}
+
+/// A random id made once per database; every node on the database reads the same one.
+async fn deployment_id(store: &Store) -> anyhow::Result<String> {
+    const KEY: &str = "deployment_id";
+    let fresh = kantor_store::new_id().simple().to_string();
+    let mut tx = store.begin().await?;
+    kantor_store::settings::put_if_absent(&mut tx, KEY, &fresh).await?;
+    let id = kantor_store::settings::get(&mut tx, KEY)
+        .await?
+        .unwrap_or(fresh);
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Starts serving on `listener` (bind port 0 in tests). The server runs until `shutdown` is

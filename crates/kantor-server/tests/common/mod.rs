@@ -143,9 +143,20 @@ impl TestServer {
             _data: data,
         };
         // The listener is bound before `launch` returns; readiness also needs the database and
-        // the bus.
-        let ready = test.client().get("/readyz").await;
-        assert_eq!(ready.status, 200, "server not ready: {ready}");
+        // the bus. The NATS client connects in the background (`retry_on_initial_connect`), so
+        // `/readyz` may answer 503 `bus: false` for a moment after launch: poll, within `WAIT`.
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let ready = test.client().get("/readyz").await;
+            if ready.status == 200 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "server not ready: {ready}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         test
     }
 
@@ -354,7 +365,7 @@ impl Cluster {
         // one test run, which run in parallel: a hub takes a bus event whose `seq` follows its
         // own as the next event of its database, so another cluster's event would stand in for
         // (and hide) one of this cluster's.
-        let prefix = format!("kantor-test-{}", std::process::id());
+        let prefix = format!("kantor-test-{}-{}", std::process::id(), unique());
         Cluster::start_with(Options {
             configure: Arc::new(move |c| {
                 c.nats_url = Some(nats_url());
