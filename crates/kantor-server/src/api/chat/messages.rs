@@ -406,33 +406,8 @@ pub async fn post_in_tx(
         return Ok((StatusCode::OK, existing));
     }
     let (c, me) = visible(&mut *tx, who, cid).await?;
-    if me.is_none() {
-        return Err(not_member().into());
-    }
-    if c.archived_at.is_some() {
-        return Err(archived().into());
-    }
-    let thread_root_id = match req
-        .thread_root_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(s) => {
-            let bad = || {
-                ApiError::invalid(
-                    "thread_root_id",
-                    "chat.unknown_message",
-                    "no such message in this conversation",
-                )
-            };
-            let id: MessageId = s.parse().map_err(|_| bad())?;
-            let root = store::message(&mut *tx, cid, id).await.map_err(|_| bad())?;
-            // Replies to a reply go to the same thread.
-            Some(root.thread_root_id.unwrap_or(root.id))
-        }
-    };
+    super::writable(&c, me.as_ref()).map_err(PostError::from)?;
+    let thread_root_id = super::thread_root(&mut *tx, cid, req.thread_root_id.as_deref()).await?;
     let mut attachments = Vec::with_capacity(req.attachment_ids.len());
     for a in &req.attachment_ids {
         let bad = || {

@@ -241,6 +241,49 @@ pub async fn visible(
     Ok((c, me))
 }
 
+/// Resolves a thread root named in a request: a message of this conversation (a reply to a
+/// reply goes to the same thread); none when absent or blank.
+pub async fn thread_root(
+    conn: &mut Conn,
+    cid: ConversationId,
+    given: Option<&str>,
+) -> ApiResult<Option<kantor_core::ids::MessageId>> {
+    let Some(s) = given.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::invalid(
+            "thread_root_id",
+            "chat.unknown_message",
+            "no such message in this conversation",
+        )
+    };
+    let id = s.parse().map_err(|_| bad())?;
+    let root = store::message(conn, cid, id).await.map_err(|_| bad())?;
+    Ok(Some(root.thread_root_id.unwrap_or(root.id)))
+}
+
+/// A uniqueness conflict on a channel name, as the API says it.
+fn name_taken(e: kantor_store::StoreError) -> ApiError {
+    match e {
+        kantor_store::StoreError::Conflict(_) => {
+            ApiError::conflict("chat.name_taken", "a channel with this name exists")
+        }
+        e => e.into(),
+    }
+}
+
+/// Whether the caller may write into the conversation: a member, and it is not archived.
+pub fn writable(c: &Conversation, me: Option<&MemberState>) -> ApiResult<()> {
+    if me.is_none() {
+        return Err(not_member());
+    }
+    if c.archived_at.is_some() {
+        return Err(archived());
+    }
+    Ok(())
+}
+
 pub fn not_member() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
@@ -510,12 +553,7 @@ pub async fn create(
         now,
     )
     .await
-    .map_err(|e| match e {
-        kantor_store::StoreError::Conflict(_) => {
-            ApiError::conflict("chat.name_taken", "a channel with this name exists")
-        }
-        e => e.into(),
-    })?;
+    .map_err(name_taken)?;
     let owner_role = if kind.is_channel() { "owner" } else { "member" };
     store::add_members(&mut tx, who.org_id, id, &[who.user_id], owner_role, now).await?;
     store::add_members(&mut tx, who.org_id, id, &others, "member", now).await?;
@@ -576,12 +614,7 @@ pub async fn patch(
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
     let (c, me) = visible(&mut tx, &who, cid).await?;
-    if me.is_none() {
-        return Err(not_member());
-    }
-    if c.archived_at.is_some() {
-        return Err(archived());
-    }
+    writable(&c, me.as_ref())?;
     let name = match req.name.as_deref() {
         None => None,
         Some(n) => {
@@ -621,12 +654,7 @@ pub async fn patch(
         },
     )
     .await
-    .map_err(|e| match e {
-        kantor_store::StoreError::Conflict(_) => {
-            ApiError::conflict("chat.name_taken", "a channel with this name exists")
-        }
-        e => e.into(),
-    })?;
+    .map_err(name_taken)?;
     let c = store::conversation(&mut tx, who.org_id, cid).await?;
     emit_updated(&mut tx, &c, now).await?;
     let dto = view_dto(&mut tx, &who, cid).await?;
@@ -822,12 +850,7 @@ pub async fn add_members(
             "add 1 to 500 members at a time",
         ));
     }
-    if me.is_none() {
-        return Err(not_member());
-    }
-    if c.archived_at.is_some() {
-        return Err(archived());
-    }
+    writable(&c, me.as_ref())?;
     if c.kind == Kind::Dm {
         return Err(ApiError::invalid(
             "user_ids",

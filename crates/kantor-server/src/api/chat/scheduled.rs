@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kantor_core::chat;
 use kantor_core::event::Audience;
-use kantor_core::ids::{ConversationId, MessageId, ScheduledId, UserId};
+use kantor_core::ids::{ConversationId, ScheduledId, UserId};
 use kantor_core::role::MemberStatus;
 use kantor_store::chat::{self as store, Scheduled};
 use kantor_store::jobs::NewJob;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::messages::PostInput;
-use super::{archived, chat_caller, not_member, visible, ChatCaller};
+use super::{chat_caller, visible, ChatCaller};
 use crate::api::parse_id;
 use crate::auth::Caller;
 use crate::clock::rfc3339;
@@ -84,12 +84,7 @@ pub async fn create(
     let cid: ConversationId = parse_id(&cid)?;
     let mut tx = state.store.begin().await?;
     let (c, me) = visible(&mut tx, &who, cid).await?;
-    if me.is_none() {
-        return Err(not_member());
-    }
-    if c.archived_at.is_some() {
-        return Err(archived());
-    }
+    super::writable(&c, me.as_ref())?;
     let body = chat::body(&req.body, false).map_err(|e| match e {
         chat::BodyError::Empty => {
             ApiError::invalid("body", "chat.empty_message", "write something")
@@ -111,30 +106,7 @@ pub async fn create(
             "pick a time in the future, within a year",
         ));
     }
-    let thread_root_id = match req
-        .thread_root_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(s) => {
-            let bad = || {
-                ApiError::invalid(
-                    "thread_root_id",
-                    "chat.unknown_message",
-                    "no such message in this conversation",
-                )
-            };
-            let id: MessageId = s.parse().map_err(|_| bad())?;
-            Some(
-                store::message(&mut tx, cid, id)
-                    .await
-                    .map_err(|_| bad())?
-                    .id,
-            )
-        }
-    };
+    let thread_root_id = super::thread_root(&mut tx, cid, req.thread_root_id.as_deref()).await?;
     let s = Scheduled {
         id: store::new_scheduled_id(),
         org_id: who.org_id,
