@@ -30,7 +30,7 @@ DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/kantor
 help:
 	@echo 'make run        build the web app and the release binary, then start `kantor serve`'
 	@echo 'make test       everything: Rust (SQLite + PostgreSQL), web, size, API drift, e2e'
-	@echo 'make bench      release build, then kantor-bench http, startup and import'
+	@echo 'make bench      release build, then kantor-bench http, startup, import and chat-history'
 	@echo 'make fmt        cargo fmt'
 	@echo 'make lint       cargo fmt --check, clippy -D warnings (and the web lint if defined)'
 	@echo 'make web        build the web app into web/dist'
@@ -54,6 +54,7 @@ bench: setup
 	KANTOR_BIN=$(RELEASE_BIN) $(CARGO_TARGET_DIR)/release/kantor-bench http
 	KANTOR_BIN=$(RELEASE_BIN) $(CARGO_TARGET_DIR)/release/kantor-bench startup
 	KANTOR_BIN=$(RELEASE_BIN) $(CARGO_TARGET_DIR)/release/kantor-bench import
+	KANTOR_BIN=$(RELEASE_BIN) $(CARGO_TARGET_DIR)/release/kantor-bench chat-history
 
 fmt:
 	$(CARGO) fmt --all

@@ -24,26 +24,7 @@ pub struct Target {
 impl Target {
     /// `GET path` on `url` (`http://host:port`) with a bearer token.
     pub async fn new(url: &str, path: &str, token: &str) -> anyhow::Result<Self> {
-        let authority = url
-            .strip_prefix("http://")
-            .with_context(|| format!("{url}: only http:// URLs can be benchmarked"))?
-            .trim_end_matches('/');
-        if authority.contains('/') {
-            bail!("{url}: give the server's root URL, like http://127.0.0.1:8080");
-        }
-        let with_port = if authority
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        {
-            authority.to_string()
-        } else {
-            format!("{authority}:80")
-        };
-        let addr = tokio::net::lookup_host(&with_port)
-            .await
-            .with_context(|| format!("cannot resolve {authority}"))?
-            .next()
-            .with_context(|| format!("{authority} resolves to no address"))?;
+        let (addr, authority) = resolve(url).await?;
         let request = format!(
             "GET {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {token}\r\n\
              Accept: application/json\r\nUser-Agent: kantor-bench\r\n\r\n"
@@ -75,6 +56,31 @@ impl Target {
         }
         Ok(())
     }
+}
+
+/// The socket address and `host:port` authority of a server's root URL (`http://host:port`).
+pub async fn resolve(url: &str) -> anyhow::Result<(SocketAddr, String)> {
+    let authority = url
+        .strip_prefix("http://")
+        .with_context(|| format!("{url}: only http:// URLs can be benchmarked"))?
+        .trim_end_matches('/');
+    if authority.contains('/') {
+        bail!("{url}: give the server's root URL, like http://127.0.0.1:8080");
+    }
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    let addr = tokio::net::lookup_host(&with_port)
+        .await
+        .with_context(|| format!("cannot resolve {authority}"))?
+        .next()
+        .with_context(|| format!("{authority} resolves to no address"))?;
+    Ok((addr, authority.to_string()))
 }
 
 /// What a load run measured.
@@ -221,9 +227,9 @@ async fn drive(
     }
 }
 
-struct Answer {
-    status: u16,
-    keep_alive: bool,
+pub struct Answer {
+    pub status: u16,
+    pub keep_alive: bool,
 }
 
 enum Body {
@@ -233,7 +239,7 @@ enum Body {
 }
 
 /// One keep-alive connection and its read buffer (`buf[start..end]` is unread).
-struct Conn {
+pub struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
     start: usize,
@@ -245,7 +251,7 @@ struct Conn {
 
 impl Conn {
     /// `keep_body` keeps each answer's body for error messages (not in the hot loop).
-    async fn connect(addr: SocketAddr, keep_body: bool) -> io::Result<Self> {
+    pub async fn connect(addr: SocketAddr, keep_body: bool) -> io::Result<Self> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         Ok(Self {
@@ -256,6 +262,11 @@ impl Conn {
             last_body: Vec::new(),
             keep_body,
         })
+    }
+
+    /// The body of the last answer (only kept when connected with `keep_body`).
+    pub fn body(&self) -> &[u8] {
+        &self.last_body
     }
 
     /// Reads more bytes into the buffer; EOF is an error.
@@ -294,7 +305,7 @@ impl Conn {
     }
 
     /// Sends the request and reads one whole response.
-    async fn exchange(&mut self, request: &[u8]) -> io::Result<Answer> {
+    pub async fn exchange(&mut self, request: &[u8]) -> io::Result<Answer> {
         self.stream.write_all(request).await?;
         self.last_body.clear();
         let (status, keep_alive, body) = loop {

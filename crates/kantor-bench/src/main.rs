@@ -10,16 +10,30 @@
 //! - `startup`: start-to-ready time on an existing database (median of 5) and the resident
 //!   memory of the idle server.
 //! - `import`: upload and confirm a CSV of `--rows` staff (5,000 by default), timed.
+//! - `chat-load`: `--users` people (5,000) each with a WebSocket open, posting into channels of
+//!   10–50 at a Poisson rate that rises step by step until p99 post→delivery latency passes
+//!   200 ms (or posts fail): the highest rate held.
+//! - `chat-history`: random pages of 50 from a channel of `--messages` (100,000) messages.
+//! - `chat-store`: no server; `--requests` chat posts replayed through `kantor_store` one at a
+//!   time, timing the transaction's statements, its commit and the relay's numbering apart.
 //!
 //! # Layout
 //!
-//! - `main.rs`: the command line and the two benchmarks.
+//! - `main.rs`: the command line and the small benchmarks.
 //! - [`server`]: spawning, seeding and stopping `kantor`; /proc readings.
-//! - [`http`]: the load generator.
+//! - [`http`]: the load generator and its keep-alive connection.
 //! - [`import`]: the staff-import scenario.
+//! - [`seed`]: people, API tokens, channels and messages written straight into the store.
+//! - [`chat_load`]: the WebSocket fan-out ramp.
+//! - [`chat_history`]: the history-paging scenario.
+//! - [`chat_store`]: a chat post's writer work replayed through the store, stage by stage.
 
+mod chat_history;
+mod chat_load;
+mod chat_store;
 mod http;
 mod import;
+mod seed;
 mod server;
 
 use std::time::Duration;
@@ -47,20 +61,59 @@ struct Cli {
     #[arg(long)]
     token: Option<String>,
     /// PostgreSQL for the spawned server (passed as KANTOR_DATABASE_URL); SQLite otherwise.
+    /// For chat-load and chat-history: the PostgreSQL server on which a fresh database is made
+    /// (and dropped after); defaults to $KANTOR_TEST_PG_URL with --backend postgres.
     #[arg(long)]
     database_url: Option<String>,
+    /// chat-load, chat-history: the database of the spawned server.
+    #[arg(long, value_enum, default_value_t = DbBackend::Sqlite)]
+    backend: DbBackend,
     /// Measured seconds (after a one-second warm-up).
     #[arg(long, default_value_t = 10)]
     duration_secs: u64,
-    /// Concurrent keep-alive connections.
-    #[arg(long, default_value_t = 64)]
-    connections: usize,
+    /// Concurrent keep-alive connections (http: 64; chat-history: 4; chat-load: the most
+    /// posting connections open at once, 256).
+    #[arg(long)]
+    connections: Option<usize>,
     /// Threads of the load generator; it shares the machine with the server, so few is best.
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
     /// People in the generated staff file (import).
     #[arg(long, default_value_t = 5000)]
     rows: usize,
+    /// chat-load: people, each with one WebSocket.
+    #[arg(long, default_value_t = 5000)]
+    users: usize,
+    /// chat-load: seconds each rate is held.
+    #[arg(long, default_value_t = 60)]
+    step_secs: u64,
+    /// chat-load: posts per second of the first step.
+    #[arg(long, default_value_t = 250.0)]
+    start_rate: f64,
+    /// chat-load: the rate is never raised past this.
+    #[arg(long)]
+    max_rate: Option<f64>,
+    /// chat-load: each step's rate is the previous one's times this (1.25–1.5 is sensible).
+    #[arg(long, default_value_t = 1.4)]
+    step_factor: f64,
+    /// chat-load: at most this many steps, so the run is bounded.
+    #[arg(long, default_value_t = 8)]
+    max_steps: usize,
+    /// chat-load: a step holds only if p99 post→delivery latency is at most this.
+    #[arg(long, default_value_t = 200)]
+    p99_limit_ms: u64,
+    /// chat-history: messages in the channel.
+    #[arg(long, default_value_t = 100_000)]
+    messages: usize,
+    /// chat-history: page requests measured.
+    #[arg(long, default_value_t = 2000)]
+    requests: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DbBackend {
+    Sqlite,
+    Postgres,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -71,6 +124,12 @@ enum Bench {
     Startup,
     /// Upload and confirm a staff import of --rows people.
     Import,
+    /// --users WebSockets, posts at a rising rate into channels of 10–50: highest rate held.
+    ChatLoad,
+    /// Random pages of 50 from a channel of --messages messages.
+    ChatHistory,
+    /// Diagnosis without a server: --requests posts through the store, stage by stage.
+    ChatStore,
 }
 
 const WARMUP: Duration = Duration::from_secs(1);
@@ -89,8 +148,13 @@ fn main() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<String> {
-    if cli.connections == 0 || cli.duration_secs == 0 || cli.client_threads == 0 {
+    if cli.connections == Some(0) || cli.duration_secs == 0 || cli.client_threads == 0 {
         bail!("--connections, --duration-secs and --client-threads must be at least 1");
+    }
+    if matches!(cli.bench, Bench::ChatLoad) {
+        // Both ends of every socket live on this machine; the server is another process, but
+        // this one holds --users sockets plus the posting pool.
+        raise_open_files(cli.users as u64 + 1024)?;
     }
     let runtime = if cli.client_threads == 1 {
         tokio::runtime::Builder::new_current_thread()
@@ -107,6 +171,9 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             Bench::Http => http_bench(&cli).await,
             Bench::Startup => startup_bench(&cli).await,
             Bench::Import => import_bench(&cli).await,
+            Bench::ChatLoad => chat_load_bench(&cli).await,
+            Bench::ChatHistory => chat_history_bench(&cli).await,
+            Bench::ChatStore => chat_store_bench(&cli).await,
         }
     })
 }
@@ -176,6 +243,313 @@ async fn import_bench(cli: &Cli) -> anyhow::Result<String> {
     ]))
 }
 
+/// The PostgreSQL server for the chat benchmarks' fresh database, if PostgreSQL was asked for.
+fn pg_base(cli: &Cli) -> anyhow::Result<Option<String>> {
+    if cli.url.is_some() {
+        bail!("the chat benchmarks seed their own server; --url cannot be used with them");
+    }
+    match (cli.backend, &cli.database_url) {
+        (DbBackend::Sqlite, None) => Ok(None),
+        (_, Some(url)) => Ok(Some(url.clone())),
+        (DbBackend::Postgres, None) => std::env::var("KANTOR_TEST_PG_URL").map(Some).context(
+            "--backend postgres needs --database-url postgres://… or $KANTOR_TEST_PG_URL \
+             (scripts/testenv.sh writes it)",
+        ),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Raises this process's (and so the spawned server's) open-file soft limit towards `want`;
+/// fails if it cannot reach at least `need`.
+fn raise_open_files(need: u64) -> anyhow::Result<()> {
+    let want = need * 2 + 4096;
+    let got = rlimit::increase_nofile_limit(want).context("cannot raise the open-file limit")?;
+    if got < need {
+        bail!(
+            "the open-file limit is {got} but {need} are needed (raise the hard limit: ulimit -Hn)"
+        );
+    }
+    Ok(())
+}
+
+async fn chat_load_bench(cli: &Cli) -> anyhow::Result<String> {
+    let pg = pg_base(cli)?;
+    if cli.users < 50 || cli.step_secs == 0 || cli.max_steps == 0 {
+        bail!("chat-load needs --users ≥ 50, --step-secs ≥ 1 and --max-steps ≥ 1");
+    }
+    if cli.start_rate <= 0.0 || cli.step_factor <= 1.0 {
+        bail!("--start-rate must be above 0 and --step-factor above 1");
+    }
+    let backend = if pg.is_some() { "postgres" } else { "sqlite" };
+    let dir = TempDir::new()?;
+    let db = seed::Database::new(dir.path(), pg.as_deref()).await?;
+    let result = chat_load_on(cli, &dir, &db).await;
+    db.drop_if_postgres().await;
+    drop(dir);
+    let (outcome, channels, memberships) = result?;
+    let held = outcome.steps.iter().rev().find(|s| s.failure.is_none());
+    let stop = outcome
+        .steps
+        .last()
+        .and_then(|s| s.failure.as_ref().map(|f| (s.rate, f.clone())));
+    match (&held, &stop) {
+        (Some(h), _) => eprintln!(
+            "highest step held: {:.0} posts/s, {:.0} deliveries/s, p99 {:.1} ms",
+            h.posts_per_s, h.deliveries_per_s, h.p99_ms
+        ),
+        (None, _) => eprintln!("not even the first step held"),
+    }
+    let fig = |f: fn(&chat_load::Step) -> f64, digits| json!(round(held.map_or(0.0, f), digits));
+    let last = outcome.steps.last().filter(|s| s.failure.is_some());
+    let cpu = |f: fn(&chat_load::Step) -> Option<f64>| {
+        held.or(outcome.steps.last())
+            .and_then(f)
+            .map(|c| round(c, 2))
+    };
+    Ok(json_line(&[
+        ("bench", json!("chat-load")),
+        ("users", json!(cli.users)),
+        ("posts_per_s", fig(|s| s.posts_per_s, 1)),
+        ("deliveries_per_s", fig(|s| s.deliveries_per_s, 1)),
+        ("p99_ms", fig(|s| s.p99_ms, 1)),
+        ("backend", json!(backend)),
+        ("p50_ms", fig(|s| s.p50_ms, 1)),
+        ("target_rate", fig(|s| s.rate, 0)),
+        (
+            "steps_held",
+            json!(outcome.steps.iter().filter(|s| s.failure.is_none()).count()),
+        ),
+        (
+            "stopped_at_rate",
+            json!(stop.as_ref().map(|(r, _)| round(*r, 0))),
+        ),
+        ("stop_reason", json!(stop.map(|(_, f)| f))),
+        ("step_secs", json!(cli.step_secs)),
+        ("channels", json!(channels)),
+        ("memberships", json!(memberships)),
+        ("connect_ms", json!(outcome.connect.as_millis() as u64)),
+        (
+            "connect_other_mib",
+            json!(round(outcome.presence_bytes as f64 / 1048576.0, 1)),
+        ),
+        ("client_threads", json!(cli.client_threads)),
+        ("stopped_p50_ms", json!(last.map(|s| round(s.p50_ms, 1)))),
+        ("stopped_p99_ms", json!(last.map(|s| round(s.p99_ms, 1)))),
+        // Of the step reported (the highest held, else the one that stopped the run).
+        ("server_cpu_cores", json!(cpu(|s| s.server_cpu))),
+        ("client_cpu_cores", json!(cpu(|s| s.client_cpu))),
+        ("other_cpu_cores", json!(cpu(|s| s.other_cpu))),
+    ]))
+}
+
+async fn chat_load_on(
+    cli: &Cli,
+    dir: &TempDir,
+    db: &seed::Database,
+) -> anyhow::Result<(chat_load::Outcome, usize, usize)> {
+    let kantor = Kantor::beside_me(dir.path(), db.server_url.clone())?;
+    eprintln!("creating the database and an organisation (kantor admin bootstrap) …");
+    let boot = kantor.bootstrap_org().await?;
+    let org: kantor_core::ids::OrgId = boot.org_id.parse().context("bootstrap's org_id")?;
+    let store = db.open().await?;
+    let now = now_ms();
+    let people = seed::people(&store, org, cli.users, now).await?;
+    let channels = seed::channels(&store, org, &people, (10, 50), now).await?;
+    store.close().await;
+    let memberships = channels.iter().map(|c| c.members.len()).sum();
+    let server = kantor.start().await?;
+    eprintln!(
+        "server {} (pid {}) ready in {} ms",
+        server.url,
+        server.pid,
+        server.ready_after.as_millis()
+    );
+    let options = chat_load::Options {
+        step: Duration::from_secs(cli.step_secs),
+        start_rate: cli.start_rate,
+        max_rate: cli.max_rate,
+        step_factor: cli.step_factor,
+        max_steps: cli.max_steps,
+        p99_limit: Duration::from_millis(cli.p99_limit_ms),
+        max_connections: cli.connections.unwrap_or(256),
+    };
+    // Bounded whatever happens: every step plus its grace periods, plus connecting.
+    let bound = Duration::from_secs(cli.max_steps as u64 * (cli.step_secs + 60) + 300);
+    let result = tokio::time::timeout(
+        bound,
+        chat_load::run(
+            &server.url,
+            server.pid,
+            &boot.org_id,
+            &people,
+            &channels,
+            &options,
+        ),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "chat-load ran past its bound of {} s",
+            bound.as_secs()
+        ))
+    });
+    let stopped = server.stop().await;
+    if result.is_err() {
+        eprintln!("server log (last lines):\n{}", kantor.log_tail());
+    }
+    let outcome = result?;
+    stopped?;
+    Ok((outcome, channels.len(), memberships))
+}
+
+async fn chat_history_bench(cli: &Cli) -> anyhow::Result<String> {
+    let pg = pg_base(cli)?;
+    if cli.messages < 100 || cli.requests == 0 {
+        bail!("chat-history needs --messages ≥ 100 and --requests ≥ 1");
+    }
+    let backend = if pg.is_some() { "postgres" } else { "sqlite" };
+    let dir = TempDir::new()?;
+    let db = seed::Database::new(dir.path(), pg.as_deref()).await?;
+    let result = chat_history_on(cli, &dir, &db).await;
+    db.drop_if_postgres().await;
+    drop(dir);
+    let o = result?;
+    let h = &o.latency;
+    let connections = cli.connections.unwrap_or(4);
+    eprintln!(
+        "{} pages in {:.2} s over {connections} connections ({:.0} pages/s): p50 {:.3} ms, \
+         p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms; {} errors",
+        h.len(),
+        o.elapsed.as_secs_f64(),
+        h.len() as f64 / o.elapsed.as_secs_f64(),
+        http::quantile_ms(h, 0.5),
+        http::quantile_ms(h, 0.9),
+        http::quantile_ms(h, 0.99),
+        h.max() as f64 / 1000.0,
+        o.errors
+    );
+    if o.errors > 0 {
+        bail!("{} page requests failed", o.errors);
+    }
+    Ok(json_line(&[
+        ("bench", json!("chat-history")),
+        ("p50_ms", json!(round(http::quantile_ms(h, 0.5), 3))),
+        ("p99_ms", json!(round(http::quantile_ms(h, 0.99), 3))),
+        ("backend", json!(backend)),
+        ("messages", json!(cli.messages)),
+        ("requests", json!(h.len())),
+        ("connections", json!(connections)),
+    ]))
+}
+
+async fn chat_history_on(
+    cli: &Cli,
+    dir: &TempDir,
+    db: &seed::Database,
+) -> anyhow::Result<chat_history::Outcome> {
+    let kantor = Kantor::beside_me(dir.path(), db.server_url.clone())?;
+    eprintln!("creating the database and an organisation (kantor admin bootstrap) …");
+    let boot = kantor.bootstrap_org().await?;
+    let org: kantor_core::ids::OrgId = boot.org_id.parse().context("bootstrap's org_id")?;
+    let store = db.open().await?;
+    let now = now_ms();
+    let authors = seed::people(&store, org, 50, now).await?;
+    let channel = seed::history(&store, org, &authors, cli.messages, now).await?;
+    store.close().await;
+    let server = kantor.start().await?;
+    eprintln!(
+        "reading {} random pages of 50 over {} connections …",
+        cli.requests,
+        cli.connections.unwrap_or(4)
+    );
+    let result = chat_history::run(
+        &server.url,
+        &boot.token,
+        &boot.org_id,
+        &channel.to_string(),
+        cli.messages,
+        cli.requests,
+        cli.connections.unwrap_or(4),
+    )
+    .await;
+    let stopped = server.stop().await;
+    if result.is_err() {
+        eprintln!("server log (last lines):\n{}", kantor.log_tail());
+    }
+    let outcome = result?;
+    stopped?;
+    Ok(outcome)
+}
+
+async fn chat_store_bench(cli: &Cli) -> anyhow::Result<String> {
+    let pg = pg_base(cli)?;
+    let backend = if pg.is_some() { "postgres" } else { "sqlite" };
+    let dir = TempDir::new()?;
+    let db = seed::Database::new(dir.path(), pg.as_deref()).await?;
+    let result = async {
+        let store = db.open().await?;
+        let now = now_ms();
+        let mut tx = store.begin().await?;
+        let org =
+            kantor_store::orgs::insert_org(&mut tx, "Kantor Bench", "Asia/Jakarta", now).await?;
+        tx.commit().await?;
+        let people = seed::people(&store, org.id, 50, now).await?;
+        let channel = seed::history(&store, org.id, &people, 0, now).await?;
+        eprintln!(
+            "posting {} messages one at a time through the store …",
+            cli.requests
+        );
+        let b = chat_store::run(&store, org.id, &people, channel, cli.requests, now).await;
+        store.close().await;
+        b
+    }
+    .await;
+    db.drop_if_postgres().await;
+    drop(dir);
+    let b = result?;
+    let ms = |h: &hdrhistogram::Histogram<u64>, q| round(http::quantile_ms(h, q), 3);
+    let mean = |h: &hdrhistogram::Histogram<u64>| round(h.mean() / 1000.0, 3);
+    for (name, h) in [
+        ("statements", &b.statements),
+        ("commit", &b.commit),
+        ("relay", &b.relay),
+        ("total", &b.total),
+    ] {
+        eprintln!(
+            "{name:>10}: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            mean(h),
+            ms(h, 0.5),
+            ms(h, 0.99),
+            h.max() as f64 / 1000.0
+        );
+    }
+    let ceiling = 1000.0 / (b.total.mean() / 1000.0);
+    let batched = 1000.0 / ((b.statements.mean() + b.commit.mean()) / 1000.0);
+    eprintln!(
+        "one writer: at most {ceiling:.0} posts/s with a relay transaction per post, \
+         {batched:.0} posts/s if the relay batched everything"
+    );
+    Ok(json_line(&[
+        ("bench", json!("chat-store")),
+        ("backend", json!(backend)),
+        ("posts", json!(cli.requests)),
+        ("statements_ms", json!(mean(&b.statements))),
+        ("commit_ms", json!(mean(&b.commit))),
+        ("relay_ms", json!(mean(&b.relay))),
+        ("total_p99_ms", json!(ms(&b.total, 0.99))),
+        ("ceiling_posts_per_s", json!(round(ceiling, 0))),
+        (
+            "ceiling_batched_relay_posts_per_s",
+            json!(round(batched, 0)),
+        ),
+    ]))
+}
+
 async fn load(
     cli: &Cli,
     url: &str,
@@ -185,9 +559,10 @@ async fn load(
     let target = http::Target::new(url, "/api/v1/me", token).await?;
     target.check().await?;
     let duration = Duration::from_secs(cli.duration_secs);
+    let connections = cli.connections.unwrap_or(64);
     eprintln!(
         "GET /api/v1/me: {} connections, {} s warm-up + {} s measured, {} client thread(s) …",
-        cli.connections,
+        connections,
         WARMUP.as_secs(),
         cli.duration_secs,
         cli.client_threads
@@ -199,7 +574,7 @@ async fn load(
         cpu("self"),
         std::time::Instant::now(),
     );
-    let outcome = http::run(&target, cli.connections, WARMUP, duration).await?;
+    let outcome = http::run(&target, connections, WARMUP, duration).await?;
     let after = (
         server_pid.as_deref().and_then(cpu),
         cpu("self"),
@@ -243,7 +618,7 @@ async fn load(
         ("p50_ms", json!(round(http::quantile_ms(h, 0.5), 3))),
         ("p99_ms", json!(round(http::quantile_ms(h, 0.99), 3))),
         ("errors", json!(outcome.errors)),
-        ("connections", json!(cli.connections)),
+        ("connections", json!(connections)),
         ("duration_s", json!(cli.duration_secs)),
     ]))
 }

@@ -101,6 +101,11 @@ impl Kantor {
     /// Creates an organisation and its owner through `kantor admin bootstrap` and returns the
     /// owner's API token. This also creates and migrates the database.
     pub async fn bootstrap(&self) -> anyhow::Result<String> {
+        Ok(self.bootstrap_org().await?.token)
+    }
+
+    /// [`Kantor::bootstrap`], also returning the organisation's id.
+    pub async fn bootstrap_org(&self) -> anyhow::Result<Bootstrap> {
         let password_file = self.data_dir.join("kantor-bench-password");
         std::fs::write(&password_file, format!("{PASSWORD}\n"))
             .context("cannot write the password file")?;
@@ -123,11 +128,17 @@ impl Kantor {
             );
         }
         let stdout = String::from_utf8_lossy(&out.stdout);
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("token="))
-            .map(|t| t.trim().to_string())
-            .context("kantor admin bootstrap printed no token= line")
+        let field = |key: &str| {
+            stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|t| t.trim().to_string())
+                .with_context(|| format!("kantor admin bootstrap printed no {key} line"))
+        };
+        Ok(Bootstrap {
+            org_id: field("org_id=")?,
+            token: field("token=")?,
+        })
     }
 
     /// Starts `kantor serve` on a free loopback port and waits for its ready line.
@@ -193,6 +204,13 @@ impl Kantor {
     }
 }
 
+/// What `kantor admin bootstrap` made.
+pub struct Bootstrap {
+    pub org_id: String,
+    /// The owner's API token.
+    pub token: String,
+}
+
 /// A running server.
 pub struct Running {
     child: Child,
@@ -253,6 +271,22 @@ pub fn cpu_time(pid: &str) -> Option<Duration> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     Some(Duration::from_secs_f64(ticks as f64 / clock_ticks() as f64))
+}
+
+/// CPU time all cores of the machine have been busy so far (everything but idle and I/O wait,
+/// from /proc/stat), to tell how much of it went to processes other than the two under test.
+pub fn machine_busy() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal …
+    let busy: u64 = fields.iter().take(8).sum::<u64>() - fields.get(3)? - fields.get(4)?;
+    Some(Duration::from_secs_f64(busy as f64 / clock_ticks() as f64))
 }
 
 fn clock_ticks() -> u64 {

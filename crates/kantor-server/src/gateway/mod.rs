@@ -345,6 +345,9 @@ pub async fn ws(
         .collect();
     let since = params.since;
     Ok(upgrade
+        // tungstenite zeroes its whole read buffer (128 KiB by default) on every read attempt, i.e.
+        // per event sent, and keeps it resident per socket; clients only send small messages.
+        .read_buffer_size(4 * 1024)
         .on_upgrade(move |socket| serve_socket(state, socket, caller, memberships, since))
         .into_response())
 }
