@@ -143,6 +143,31 @@ pub async fn conversation(
     conversation_from(&row)
 }
 
+/// A conversation of the organisation and `user`'s membership of it, in one read.
+pub async fn conversation_for(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+    id: ConversationId,
+    user: UserId,
+) -> Result<(Conversation, Option<MemberState>)> {
+    let row = sqlx::query(
+        "SELECT c.*, m.role, m.last_read_seq, m.muted, m.joined_at FROM conversations c
+         LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $3
+         WHERE c.id = $1 AND c.org_id = $2",
+    )
+    .bind(id.to_string())
+    .bind(org_id.to_string())
+    .bind(user.to_string())
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let me = match row.opt_text("role")? {
+        Some(_) => Some(member_state_from(&row)?),
+        None => None,
+    };
+    Ok((conversation_from(&row)?, me))
+}
+
 pub async fn dm_by_key(
     conn: &mut AnyConnection,
     org_id: OrgId,
@@ -574,6 +599,16 @@ pub async fn message(
     conversation_id: ConversationId,
     id: MessageId,
 ) -> Result<Message> {
+    let m = new_message(conn, conversation_id, id).await?;
+    Ok(with_reactions(conn, vec![m]).await?.remove(0))
+}
+
+/// A message just inserted (it has no reactions yet: one read fewer on the write path).
+pub async fn new_message(
+    conn: &mut AnyConnection,
+    conversation_id: ConversationId,
+    id: MessageId,
+) -> Result<Message> {
     let row = sqlx::query(&format!(
         "{MESSAGE_SELECT} WHERE x.id = $1 AND x.conversation_id = $2"
     ))
@@ -582,8 +617,7 @@ pub async fn message(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let m = message_from(&row)?;
-    Ok(with_reactions(conn, vec![m]).await?.remove(0))
+    message_from(&row)
 }
 
 /// A message of the organisation, whatever its conversation (for forwarding).

@@ -93,25 +93,47 @@ pub async fn relay_in(tx: &mut Tx, backend: Backend, limit: i64) -> Result<Vec<E
     let mut relayed_ids = Vec::with_capacity(rows.len());
     for row in &rows {
         relayed_ids.push(row.int("id")?.to_string());
-        let audience = row.text("audience")?;
-        sqlx::query("INSERT INTO events (seq, org_id, audience, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(next)
-            .bind(row.opt_text("org_id")?)
-            .bind(&audience)
-            .bind(row.text("kind")?)
-            .bind(row.text("payload")?)
-            .bind(row.int("created_at")?)
-            .execute(tx.conn())
-            .await?;
         events.push(Event {
             seq: next,
-            audience: serde_json::from_str(&audience)
+            audience: serde_json::from_str(&row.text("audience")?)
                 .map_err(|_| StoreError::Corrupt("audience"))?,
             kind: row.text("kind")?,
             payload: row.text("payload")?,
             created_at: row.int("created_at")?,
         });
         next += 1;
+    }
+    // Many rows per statement: one round trip per 100 events instead of one per event.
+    for (chunk, rows) in events.chunks(100).zip(rows.chunks(100)) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO events (seq, org_id, audience, kind, payload, created_at) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (e, row) in chunk.iter().zip(rows) {
+            q = q
+                .bind(e.seq)
+                .bind(row.opt_text("org_id")?)
+                .bind(row.text("audience")?)
+                .bind(e.kind.clone())
+                .bind(e.payload.clone())
+                .bind(e.created_at);
+        }
+        q.execute(tx.conn()).await?;
     }
     // Exactly the rows read: on PostgreSQL a lower id may have committed since the SELECT, and
     // it must stay for the next batch. The ids are integers we just read, safe to inline.

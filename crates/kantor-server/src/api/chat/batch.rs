@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use axum::http::StatusCode;
 use kantor_core::ids::ConversationId;
-use kantor_store::chat::{self as store, Message};
+use kantor_store::chat::Message;
 use tokio::sync::{mpsc, oneshot};
 
 use super::messages::{post_in_tx, PostError, PostInput};
@@ -127,14 +127,14 @@ async fn write_batch(
                 results.push(match e {
                     PostError::Api(e) => Err(e),
                     // The same key earlier in this batch or already committed: that message.
-                    PostError::KeyTaken => store::message_by_client_key(
+                    PostError::KeyTaken => super::messages::already_posted(
                         &mut tx,
-                        job.who.user_id,
+                        &job.who,
+                        job.cid,
                         job.req.client_key.trim(),
                     )
-                    .await?
-                    .map(|m| (StatusCode::OK, m))
-                    .ok_or_else(ApiError::not_found),
+                    .await
+                    .and_then(|m| m.ok_or_else(ApiError::not_found)),
                 });
             }
         }

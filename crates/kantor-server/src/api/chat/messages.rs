@@ -337,6 +337,10 @@ pub async fn post_message(
     }
     let has_extra = !req.attachment_ids.is_empty() || req.forward_of.is_some();
     chat::body(&req.body, has_extra).map_err(body_error)?;
+    // Retries are answered from the read pool, keeping the writer for new messages.
+    if let Some(done) = already_posted(&mut *state.store.read_conn().await?, who, cid, key).await? {
+        return Ok(done);
+    }
     if state.store.backend() == kantor_store::Backend::Sqlite {
         // One writer: posts that arrive together share one commit (see `batch`).
         return state
@@ -353,13 +357,29 @@ pub async fn post_message(
         Err(PostError::KeyTaken) => {
             // A concurrent retry with the same key won the race: answer with its message.
             drop(tx);
-            let mut conn = state.store.read_conn().await?;
-            let m = store::message_by_client_key(&mut conn, who.user_id, key)
+            already_posted(&mut *state.store.read_conn().await?, who, cid, key)
                 .await?
-                .ok_or_else(ApiError::not_found)?;
-            Ok((StatusCode::OK, m))
+                .ok_or_else(ApiError::not_found)
         }
         Err(PostError::Api(e)) => Err(e),
+    }
+}
+
+/// The message already posted with this client key: 200 with it, or 409 when the key was
+/// used in another conversation.
+pub async fn already_posted(
+    conn: &mut Conn,
+    who: &ChatCaller,
+    cid: ConversationId,
+    key: &str,
+) -> ApiResult<Option<(StatusCode, Message)>> {
+    match store::message_by_client_key(conn, who.user_id, key).await? {
+        None => Ok(None),
+        Some(m) if m.conversation_id != cid => Err(ApiError::conflict(
+            "chat.client_key_reused",
+            "this client_key was used for another conversation",
+        )),
+        Some(m) => Ok(Some((StatusCode::OK, m))),
     }
 }
 
@@ -395,16 +415,8 @@ pub async fn post_in_tx(
     let has_extra = !req.attachment_ids.is_empty() || req.forward_of.is_some();
     let body = chat::body(&req.body, has_extra).map_err(body_error)?;
     let now = state.clock.now_ms();
-    if let Some(existing) = store::message_by_client_key(&mut *tx, who.user_id, key).await? {
-        if existing.conversation_id != cid {
-            return Err(ApiError::conflict(
-                "chat.client_key_reused",
-                "this client_key was used for another conversation",
-            )
-            .into());
-        }
-        return Ok((StatusCode::OK, existing));
-    }
+    // A repeated key was answered before the transaction (`already_posted`); a racing one
+    // fails the insert below on the unique (author, client_key) index.
     let (c, me) = visible(&mut *tx, who, cid).await?;
     super::writable(&c, me.as_ref()).map_err(PostError::from)?;
     let thread_root_id = super::thread_root(&mut *tx, cid, req.thread_root_id.as_deref()).await?;
@@ -482,7 +494,7 @@ pub async fn post_in_tx(
         Err(kantor_store::StoreError::Conflict(_)) => return Err(PostError::KeyTaken),
         Err(e) => return Err(PostError::Api(e.into())),
     };
-    let m = store::message(&mut *tx, cid, id).await?;
+    let m = store::new_message(&mut *tx, cid, id).await?;
     emit_message(&mut *tx, &c, "chat.message.created", &m, now).await?;
     if let Some(root) = thread_root_id {
         let root = store::message(&mut *tx, cid, root).await?;

@@ -233,8 +233,7 @@ pub async fn visible(
     who: &ChatCaller,
     id: ConversationId,
 ) -> ApiResult<(Conversation, Option<MemberState>)> {
-    let c = store::conversation(conn, who.org_id, id).await?;
-    let me = store::member_state(conn, id, who.user_id).await?;
+    let (c, me) = store::conversation_for(conn, who.org_id, id, who.user_id).await?;
     if me.is_none() && !(c.kind == Kind::Public && who.role != Role::Guest) {
         return Err(ApiError::not_found());
     }
