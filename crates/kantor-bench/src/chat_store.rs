@@ -69,7 +69,7 @@ pub async fn run(
         chat::message_by_client_key(&mut tx, author.id, &key).await?;
         chat::conversation(&mut tx, org_id, channel).await?;
         chat::member_state(&mut tx, channel, author.id).await?;
-        let id = chat::insert_message(
+        let (id, _) = chat::insert_message(
             &mut tx,
             &chat::NewMessage {
                 org_id,

@@ -676,12 +676,13 @@ pub struct NewMessage<'a> {
 }
 
 /// Inserts a message with the conversation's next `seq`; a thread reply also bumps its root's
-/// reply count. Returns the new id.
+/// reply count. Returns the new id and `seq`, or [`StoreError::Conflict`] — having written
+/// nothing — when the author already used this client key.
 pub async fn insert_message(
     conn: &mut AnyConnection,
     m: &NewMessage<'_>,
     now: i64,
-) -> Result<MessageId> {
+) -> Result<(MessageId, i64)> {
     let seq: i64 = sqlx::query_scalar(
         "UPDATE conversations SET last_seq = last_seq + 1, last_message_at = $2 WHERE id = $1
          RETURNING last_seq",
@@ -691,10 +692,13 @@ pub async fn insert_message(
     .fetch_one(&mut *conn)
     .await?;
     let id = MessageId(new_id());
-    sqlx::query(
+    // A repeated key inserts nothing (no error, so a batch of posts in one transaction goes
+    // on), and the `seq` taken above is given back.
+    let inserted = sqlx::query(
         "INSERT INTO messages (id, org_id, conversation_id, seq, author_id, client_key, body, mentions,
            attachments, quote, forwarded, mention_here, mention_channel, thread_root_id, in_channel, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         ON CONFLICT (author_id, client_key) DO NOTHING",
     )
     .bind(id.to_string())
     .bind(m.org_id.to_string())
@@ -715,6 +719,13 @@ pub async fn insert_message(
     .execute(&mut *conn)
     .await
     .map_err(StoreError::from_write)?;
+    if inserted.rows_affected() == 0 {
+        sqlx::query("UPDATE conversations SET last_seq = last_seq - 1 WHERE id = $1")
+            .bind(m.conversation_id.to_string())
+            .execute(&mut *conn)
+            .await?;
+        return Err(StoreError::Conflict("messages_client_key".into()));
+    }
     if let Some(root) = m.thread_root_id {
         sqlx::query(
             "UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $2 WHERE id = $1",
@@ -734,7 +745,19 @@ pub async fn insert_message(
     .bind(seq)
     .execute(conn)
     .await?;
-    Ok(id)
+    Ok((id, seq))
+}
+
+/// A person as chat shows them.
+pub async fn user_ref(conn: &mut AnyConnection, id: UserId) -> Result<UserRef> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_REF_COLS} FROM users u WHERE u.id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    user_ref_from(&row)
 }
 
 /// Replaces a message's body, keeping the old one in its edit history.
@@ -969,6 +992,8 @@ pub struct ChatFile {
     pub width: Option<i64>,
     pub height: Option<i64>,
     pub thumbnail_file_id: Option<FileId>,
+    /// The conversation it was sent in, once sent.
+    pub conversation_id: Option<ConversationId>,
 }
 
 pub async fn insert_chat_file(conn: &mut AnyConnection, f: &ChatFile, now: i64) -> Result<()> {
@@ -1018,6 +1043,7 @@ pub async fn chat_file(
         width: row.opt_int("width")?,
         height: row.opt_int("height")?,
         thumbnail_file_id: row.opt_parse("thumbnail_file_id")?,
+        conversation_id: row.opt_parse("conversation_id")?,
     })
 }
 

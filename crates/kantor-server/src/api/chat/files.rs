@@ -258,6 +258,7 @@ pub async fn upload(
         width,
         height,
         thumbnail_file_id: thumb_id.map(|(t, _)| t),
+        conversation_id: None,
     };
     store::insert_chat_file(&mut tx, &f, now).await?;
     tx.commit().await?;

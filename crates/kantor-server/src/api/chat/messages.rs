@@ -341,15 +341,16 @@ pub async fn post_message(
     if let Some(done) = already_posted(&mut *state.store.read_conn().await?, who, cid, key).await? {
         return Ok(done);
     }
+    let author = store::user_ref(&mut *state.store.read_conn().await?, who.user_id).await?;
     if state.store.backend() == kantor_store::Backend::Sqlite {
         // One writer: posts that arrive together share one commit (see `batch`).
         return state
             .post_batcher
-            .submit(state, who.clone(), cid, req.clone())
+            .submit(state, who.clone(), author, cid, req.clone())
             .await;
     }
     let mut tx = state.store.begin().await?;
-    match post_in_tx(state, &mut tx, who, cid, req).await {
+    match post_in_tx(state, &mut tx, who, &author, cid, req).await {
         Ok(posted) => {
             tx.commit().await?;
             Ok(posted)
@@ -404,10 +405,12 @@ impl From<kantor_store::StoreError> for PostError {
 }
 
 /// The post itself, inside the caller's transaction. Commits nothing.
+#[allow(clippy::too_many_arguments)]
 pub async fn post_in_tx(
     state: &AppState,
     tx: &mut Tx,
     who: &ChatCaller,
+    author: &store::UserRef,
     cid: ConversationId,
     req: &PostInput,
 ) -> Result<(StatusCode, Message), PostError> {
@@ -433,7 +436,8 @@ pub async fn post_in_tx(
         let f = store::chat_file(&mut *tx, who.org_id, who.user_id, id)
             .await
             .map_err(|_| bad())?;
-        if !store::attach_chat_file(&mut *tx, id, cid).await? {
+        // Sent elsewhere already: it belongs to that conversation's readers.
+        if f.conversation_id.is_some_and(|c| c != cid) {
             return Err(bad().into());
         }
         attachments.push(super::files::attachment_dto(&f));
@@ -488,13 +492,42 @@ pub async fn post_in_tx(
         now,
     )
     .await;
-    let id = match inserted {
-        Ok(id) => id,
-        // A concurrent retry with the same key won the race.
+    let (id, seq) = match inserted {
+        Ok(done) => done,
+        // The author already used this key (a retry racing the first post): nothing written.
         Err(kantor_store::StoreError::Conflict(_)) => return Err(PostError::KeyTaken),
         Err(e) => return Err(PostError::Api(e.into())),
     };
-    let m = store::new_message(&mut *tx, cid, id).await?;
+    for a in &attachments {
+        if let Ok(file) = a.id.parse() {
+            store::attach_chat_file(&mut *tx, file, cid).await?;
+        }
+    }
+    // Built from what was written, rather than read back: the writer is the bottleneck.
+    let m = Message {
+        id,
+        org_id: who.org_id,
+        conversation_id: cid,
+        seq,
+        author: author.clone(),
+        client_key: key.to_string(),
+        body,
+        mentions: ids_json(&mentions),
+        attachments: attachments_json,
+        quote: quote_json,
+        forwarded: forwarded_json,
+        mention_here: found.here,
+        mention_channel: found.channel,
+        thread_root_id,
+        in_channel: thread_root_id.is_none() || req.also_to_channel,
+        reply_count: 0,
+        last_reply_at: None,
+        pinned_at: None,
+        created_at: now,
+        edited_at: None,
+        deleted_at: None,
+        reactions: Vec::new(),
+    };
     emit_message(&mut *tx, &c, "chat.message.created", &m, now).await?;
     if let Some(root) = thread_root_id {
         let root = store::message(&mut *tx, cid, root).await?;
