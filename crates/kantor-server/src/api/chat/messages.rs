@@ -386,8 +386,8 @@ pub async fn already_posted(
 
 /// Why a post inside a transaction failed.
 pub enum PostError {
-    /// Another post with the same client key committed first; the transaction (or savepoint)
-    /// must be rolled back and that message returned.
+    /// Another post with the same client key came first; nothing was written, and that
+    /// message is the answer.
     KeyTaken,
     Api(ApiError),
 }
