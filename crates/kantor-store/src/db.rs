@@ -194,36 +194,6 @@ impl Tx {
         &mut self.inner
     }
 
-    /// Opens a savepoint: work after it can be undone alone with [`Tx::rollback_to`].
-    pub async fn savepoint(&mut self, name: &str) -> Result<()> {
-        self.run(&format!("SAVEPOINT {}", savepoint_name(name)))
-            .await
-    }
-
-    /// Keeps the work since the savepoint (it stays part of the transaction).
-    pub async fn release(&mut self, name: &str) -> Result<()> {
-        self.run(&format!("RELEASE SAVEPOINT {}", savepoint_name(name)))
-            .await
-    }
-
-    /// Undoes the work since the savepoint and closes it.
-    pub async fn rollback_to(&mut self, name: &str) -> Result<()> {
-        let name = savepoint_name(name);
-        self.run(&format!("ROLLBACK TO SAVEPOINT {name}")).await?;
-        self.run(&format!("RELEASE SAVEPOINT {name}")).await
-    }
-
-    async fn run(&mut self, sql: &str) -> Result<()> {
-        sqlx::query(sql).execute(&mut *self.inner).await?;
-        Ok(())
-    }
-}
-
-/// Savepoint names are ours, never input; keep them to plain identifiers anyway.
-fn savepoint_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect()
 }
 
 impl std::ops::Deref for Tx {
