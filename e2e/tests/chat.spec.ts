@@ -165,6 +165,8 @@ test('two people chat live: thread, reaction, edit, delete, picture, voice note,
   await expect(dmRow).toHaveAttribute('data-unread', '2');
   await expect(dmRow).toHaveAttribute('data-mentions', '1');
   await expect(dmRow.getByTestId('conversation-unread')).toHaveText('2');
+  // The Chat entry in the navigation carries the total.
+  await expect(rina.getByTestId('nav-chat-unread')).toHaveText('2');
   // Budi's ticks: sent, not read yet.
   await expect(message(budi, 'tolong cek laporan').getByTestId('message-read-tick')).toHaveAttribute('data-state', 'sent');
   await screenshot(rina, 'chat-unread-desktop');
@@ -177,6 +179,7 @@ test('two people chat live: thread, reaction, edit, delete, picture, voice note,
   await expect(rina.getByTestId('new-messages-divider')).toBeVisible();
   await expect(message(rina, 'Terima kasih').getByTestId('mention-chip')).toHaveText('@Rina Wulandari');
   await expect(row(rina, 'Budi Santoso')).toHaveAttribute('data-unread', '0');
+  await expect(rina.getByTestId('nav-chat-unread')).toHaveCount(0);
   await budi.bringToFront();
   await expect(message(budi, 'tolong cek laporan').getByTestId('message-read-tick')).toHaveAttribute('data-state', 'read');
   await screenshot(budi, 'chat-dm-read-desktop');

@@ -273,6 +273,8 @@ export const en: Messages = {
     dndOn: 'Do not disturb is on',
     rowUnread_one: '{{name}}, {{count}} unread message',
     rowUnread_other: '{{name}}, {{count}} unread messages',
+    navUnread_one: '{{count}} unread message',
+    navUnread_other: '{{count}} unread messages',
     mentionCount_one: '{{count}} mention of you',
     mentionCount_other: '{{count}} mentions of you',
     muted: 'Muted',

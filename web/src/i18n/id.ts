@@ -273,6 +273,8 @@ export const id = {
     dndOn: 'Jangan ganggu aktif',
     rowUnread_one: '{{name}}, {{count}} pesan belum dibaca',
     rowUnread_other: '{{name}}, {{count}} pesan belum dibaca',
+    navUnread_one: '{{count}} pesan belum dibaca',
+    navUnread_other: '{{count}} pesan belum dibaca',
     mentionCount_one: '{{count}} sebutan untuk Anda',
     mentionCount_other: '{{count}} sebutan untuk Anda',
     muted: 'Dibisukan',

@@ -2,18 +2,42 @@
 // entries and a "Menu" sheet with everything else. Entries come from the registry in nav.ts.
 
 import { Suspense, useEffect, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { NavLink, Outlet, useLocation, useMatch } from 'react-router';
 import { useTranslation } from 'react-i18next';
+import { listConversations } from '../api/chatEndpoints';
 import { findMembership, useMe } from '../api/queries';
+import { useLanguage } from '../i18n';
 import type { Membership } from '../api/types';
 import { Dialog } from '../components/Dialog';
 import { Icon } from '../components/Icon';
 import { Loading } from '../components/Page';
+import { chatKeys } from '../lib/chatCache';
+import { formatNumber } from '../lib/format';
 import { lastOrg } from '../lib/preferences';
 import { LanguageToggle } from './LanguageToggle';
 import { orgPath, visibleNav, type NavEntry } from './nav';
 import { OrgSwitcher } from './OrgSwitcher';
 import { UserMenu } from './UserMenu';
+
+/** Unread messages in conversations that are not muted, on the Chat entry. Shares the chat
+ * screen's conversation list (same query), which realtime events keep current. */
+function ChatUnreadBadge({ orgId, compact }: { orgId: string; compact?: boolean }) {
+  const { t } = useTranslation();
+  const lang = useLanguage();
+  const list = useQuery({
+    queryKey: chatKeys.conversations(orgId),
+    queryFn: () => listConversations(orgId),
+    staleTime: 60_000,
+  }).data;
+  const unread = (list ?? []).filter((c) => !c.muted).reduce((n, c) => n + c.unread_count, 0);
+  if (unread === 0) return null;
+  return (
+    <span className="badge badge-unread nav-badge" data-testid={compact ? 'bottom-nav-chat-unread' : 'nav-chat-unread'} aria-label={t('chat.navUnread', { count: unread })}>
+      {unread > 99 ? '99+' : formatNumber(unread, lang)}
+    </span>
+  );
+}
 
 function NavItem({ entry, orgId, onNavigate, compact }: { entry: NavEntry; orgId: string; onNavigate?: () => void; compact?: boolean }) {
   const { t } = useTranslation();
@@ -27,6 +51,7 @@ function NavItem({ entry, orgId, onNavigate, compact }: { entry: NavEntry; orgId
     >
       <Icon name={entry.icon} size={compact ? 22 : 20} />
       <span className={compact ? 'nav-item-label' : undefined}>{t(entry.label)}</span>
+      {entry.id === 'chat' ? <ChatUnreadBadge orgId={orgId} compact={compact} /> : null}
     </NavLink>
   );
 }
