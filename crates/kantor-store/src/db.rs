@@ -193,7 +193,6 @@ impl Tx {
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.inner
     }
-
 }
 
 impl std::ops::Deref for Tx {
