@@ -121,14 +121,15 @@ pub fn body(value: &str, has_attachments: bool) -> Result<String, BodyError> {
     if trimmed.chars().count() > MAX_BODY_CHARS {
         return Err(BodyError::TooLong);
     }
-    if trimmed.trim().is_empty() && !has_attachments {
-        return Err(BodyError::Empty);
-    }
     // Control characters other than newline and tab are dropped.
-    Ok(trimmed
+    let kept: String = trimmed
         .chars()
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect())
+        .collect();
+    if kept.trim().is_empty() && !has_attachments {
+        return Err(BodyError::Empty);
+    }
+    Ok(kept)
 }
 
 /// Mentions found in a body.
@@ -253,6 +254,7 @@ mod tests {
         assert_eq!(body(&"a".repeat(8_001), false), Err(BodyError::TooLong));
         assert_eq!(body("\n\n  code\n", false), Ok("  code".into()));
         assert_eq!(body("a\u{7}b", false), Ok("ab".into()));
+        assert_eq!(body("\u{7}\u{1b}", false), Err(BodyError::Empty));
     }
 
     #[test]

@@ -113,7 +113,7 @@ CREATE TABLE scheduled_messages (
     thread_root_id TEXT,
     send_at BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
-    -- pending | sent | cancelled | failed
+    -- pending | sending | sent | cancelled | failed
     status TEXT NOT NULL
 );
 CREATE INDEX scheduled_by_author ON scheduled_messages (author_id, status);

@@ -485,7 +485,7 @@ pub async fn public_channels(
         name_contains
             .unwrap_or("")
             .to_lowercase()
-            .replace(['%', '_'], "")
+            .replace(['%', '_', '\\'], "")
     );
     let rows = sqlx::query(
         "SELECT * FROM conversations WHERE org_id = $1 AND kind = 'public' AND archived_at IS NULL
@@ -805,8 +805,24 @@ pub async fn message_edits(conn: &mut AnyConnection, id: MessageId) -> Result<Ve
 }
 
 /// Deletes a message: its text, attachments, reactions and edit history go; the row stays as
-/// a marker so threads and numbering hold.
+/// a marker so threads and numbering hold. Its files become readable by their uploader only.
 pub async fn delete_message(conn: &mut AnyConnection, id: MessageId, now: i64) -> Result<()> {
+    let attachments: Option<String> =
+        sqlx::query_scalar("SELECT attachments FROM messages WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let files: Vec<serde_json::Value> = attachments
+        .and_then(|a| serde_json::from_str(&a).ok())
+        .unwrap_or_default();
+    for f in files {
+        if let Some(file_id) = f.get("id").and_then(|v| v.as_str()) {
+            sqlx::query("UPDATE chat_files SET conversation_id = NULL WHERE file_id = $1")
+                .bind(file_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
     for sql in [
         "DELETE FROM message_edits WHERE message_id = $1",
         "DELETE FROM reactions WHERE message_id = $1",
@@ -1166,13 +1182,23 @@ pub async fn finish_scheduled(
     id: ScheduledId,
     status: &str,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE scheduled_messages SET status = $2 WHERE id = $1 AND status = 'pending'",
-    )
-    .bind(id.to_string())
-    .bind(status)
-    .execute(conn)
-    .await?;
+    move_scheduled(conn, id, "pending", status).await
+}
+
+/// Moves a scheduled message from one status to another; false when it was not in `from`.
+pub async fn move_scheduled(
+    conn: &mut AnyConnection,
+    id: ScheduledId,
+    from: &str,
+    to: &str,
+) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE scheduled_messages SET status = $3 WHERE id = $1 AND status = $2")
+            .bind(id.to_string())
+            .bind(from)
+            .bind(to)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 

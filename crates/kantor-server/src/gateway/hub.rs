@@ -137,16 +137,26 @@ impl Hub {
         routes.watching.insert(id, users);
     }
 
-    /// Sends presence changes to the sockets watching those people, one message per socket.
-    pub(super) fn push_presence(&self, changes: &HashMap<UserId, super::presence::State>) {
+    /// Sends presence changes to the sockets watching those people (if they share an
+    /// organisation), one message per socket.
+    pub(super) fn push_presence(
+        &self,
+        changes: &HashMap<UserId, (super::presence::State, Vec<OrgId>)>,
+    ) {
         let routes = self.routes.read();
         let mut per_socket: HashMap<u64, Vec<serde_json::Value>> = HashMap::new();
-        for (user, state) in changes {
+        for (user, (state, orgs)) in changes {
             for id in routes.watchers.get(user).into_iter().flatten() {
-                per_socket
-                    .entry(*id)
-                    .or_default()
-                    .push(serde_json::json!({"user_id": user, "state": state}));
+                let shares = routes
+                    .sockets
+                    .get(id)
+                    .is_some_and(|s| s.memberships.iter().any(|(o, _)| orgs.contains(o)));
+                if shares {
+                    per_socket
+                        .entry(*id)
+                        .or_default()
+                        .push(serde_json::json!({"user_id": user, "state": state}));
+                }
             }
         }
         for (id, list) in per_socket {

@@ -541,7 +541,8 @@ async fn socket_loop(
                         }
                         Ok(ClientMessage::WatchPresence { mut user_ids }) => {
                             user_ids.truncate(MAX_WATCHED);
-                            let now: Vec<_> = user_ids.iter().map(|u| serde_json::json!({"user_id": u, "state": state.hub.presence.state_of(*u)})).collect();
+                            let orgs: Vec<OrgId> = viewer.memberships.iter().map(|(o, _)| *o).collect();
+                            let now: Vec<_> = user_ids.iter().map(|u| serde_json::json!({"user_id": u, "state": state.hub.presence.state_for(*u, &orgs)})).collect();
                             state.hub.watch(socket_id, user_ids);
                             send_text(socket, &serde_json::json!({"type": "presence", "changes": now}).to_string()).await?;
                         }

@@ -62,8 +62,9 @@ struct Inner {
     local: HashMap<UserId, (Vec<OrgId>, HashMap<u64, bool>)>,
     /// Every node's view: person → node → what it said.
     seen: HashMap<UserId, HashMap<String, Seen>>,
-    /// Changes not yet pushed to the sockets watching these people.
-    pending: HashMap<UserId, State>,
+    /// Changes not yet pushed to the sockets watching these people, with the organisations
+    /// the person is in (only their co-members may learn of it).
+    pending: HashMap<UserId, (State, Vec<OrgId>)>,
 }
 
 impl Inner {
@@ -95,11 +96,27 @@ impl Inner {
             .unwrap_or(State::Offline)
     }
 
+    fn orgs_of(&self, user_id: UserId) -> Vec<OrgId> {
+        let mut orgs: Vec<OrgId> = self
+            .seen
+            .get(&user_id)
+            .into_iter()
+            .flat_map(|n| n.values().flat_map(|s| s.orgs.iter().copied()))
+            .collect();
+        orgs.sort();
+        orgs.dedup();
+        orgs
+    }
+
     /// Records a person's new combined state for pushing, if it changed.
-    fn note_change(&mut self, user_id: UserId, before: State) {
+    fn note_change(&mut self, user_id: UserId, before: State, orgs_before: Vec<OrgId>) {
         let after = self.combined(user_id);
         if after != before {
-            self.pending.insert(user_id, after);
+            let mut orgs = orgs_before;
+            orgs.extend(self.orgs_of(user_id));
+            orgs.sort();
+            orgs.dedup();
+            self.pending.insert(user_id, (after, orgs));
         }
     }
 }
@@ -169,6 +186,7 @@ impl Presence {
         }
         for user_id in touched {
             let before = inner.combined(user_id);
+            let orgs_before = inner.orgs_of(user_id);
             let entry = a.entries.iter().find(|e| e.user_id == user_id);
             let nodes = inner.seen.entry(user_id).or_default();
             match entry {
@@ -189,7 +207,7 @@ impl Presence {
             if nodes.is_empty() {
                 inner.seen.remove(&user_id);
             }
-            inner.note_change(user_id, before);
+            inner.note_change(user_id, before, orgs_before);
         }
     }
 
@@ -208,24 +226,31 @@ impl Presence {
             .collect();
         for (user_id, node) in stale {
             let before = inner.combined(user_id);
+            let orgs_before = inner.orgs_of(user_id);
             if let Some(nodes) = inner.seen.get_mut(&user_id) {
                 nodes.remove(&node);
                 if nodes.is_empty() {
                     inner.seen.remove(&user_id);
                 }
             }
-            inner.note_change(user_id, before);
+            inner.note_change(user_id, before, orgs_before);
         }
     }
 
     /// Changes to push to the sockets that watch these people.
-    pub fn take_pending(&self) -> HashMap<UserId, State> {
+    pub fn take_pending(&self) -> HashMap<UserId, (State, Vec<OrgId>)> {
         std::mem::take(&mut self.inner.lock().pending)
     }
 
-    /// The state of one person.
-    pub fn state_of(&self, user_id: UserId) -> State {
-        self.inner.lock().combined(user_id)
+    /// The state of one person as someone in `orgs` may see it: offline unless they share an
+    /// organisation.
+    pub fn state_for(&self, user_id: UserId, orgs: &[OrgId]) -> State {
+        let inner = self.inner.lock();
+        if inner.orgs_of(user_id).iter().any(|o| orgs.contains(o)) {
+            inner.combined(user_id)
+        } else {
+            State::Offline
+        }
     }
 
     /// Everyone present (online or away) in an organisation.
@@ -284,7 +309,12 @@ mod tests {
         );
         assert_eq!(p.present_in(o), vec![(u, State::Online)]);
         let pending = p.take_pending();
-        assert_eq!(pending[&u], State::Online);
+        assert_eq!(pending[&u], (State::Online, vec![o]));
+        assert_eq!(p.state_for(u, &[o]), State::Online);
+        assert_eq!(
+            p.state_for(u, &[OrgId(uuid::Uuid::now_v7())]),
+            State::Offline
+        );
         // Node b dies: after the stale window its word is dropped.
         p.apply(&p.local_snapshot("a"), t0 + STALE_AFTER);
         p.expire(t0 + STALE_AFTER + Duration::from_secs(1));
@@ -294,6 +324,6 @@ mod tests {
         p.apply(&announce("a", p.socket_closed(u, 2)), t0);
         p.apply(&p.local_snapshot("a"), t0);
         assert!(p.present_in(o).is_empty());
-        assert_eq!(p.take_pending()[&u], State::Offline);
+        assert_eq!(p.take_pending()[&u], (State::Offline, vec![o]));
     }
 }

@@ -654,7 +654,20 @@ async fn broadcast_mentions_are_limited_in_big_channels() {
             .await
             .error(403, "chat.broadcast_mention_forbidden");
         // In code it is just text.
-        say(&members[0], &cid, "`@here` itu apa?").await;
+        let plain = say(&members[0], &cid, "`@here` itu apa?").await;
+        // Nor can an edit add it afterwards.
+        members[0]
+            .client
+            .patch(
+                &conv_path(
+                    &members[0],
+                    &cid,
+                    &format!("/messages/{}", str_of(&plain["id"])),
+                ),
+                json!({"body": "@channel semua baca"}),
+            )
+            .await
+            .error(403, "chat.broadcast_mention_forbidden");
         let ok = say(&owner, &cid, "@channel pengumuman").await;
         assert_eq!(ok["mention_channel"], true);
     })
@@ -723,6 +736,15 @@ async fn unread_counts_read_positions_and_pages() {
         owner
             .client
             .get(&conv_path(&owner, &cid, "/messages?limit=500"))
+            .await
+            .error(422, "validation.invalid");
+        owner
+            .client
+            .get(&conv_path(
+                &owner,
+                &cid,
+                "/messages?around=-9223372036854775808",
+            ))
             .await
             .error(422, "validation.invalid");
         owner

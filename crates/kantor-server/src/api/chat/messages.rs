@@ -193,6 +193,17 @@ pub async fn list(
             ))
         }
     };
+    if [q.before, q.after, q.around]
+        .iter()
+        .flatten()
+        .any(|s| *s < 0)
+    {
+        return Err(ApiError::invalid(
+            "before",
+            "validation.invalid",
+            "positions are 0 or more",
+        ));
+    }
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::invalid(
@@ -452,21 +463,7 @@ pub async fn post_in_tx(
     };
     let found = chat::mentions(&body);
     let mentions = checked_mentions(&mut *tx, who, &found.users).await?;
-    if (found.here || found.channel)
-        && c.member_count > state.config.chat_broadcast_mention_max
-        && !who.is_admin()
-        && me.as_ref().is_none_or(|m| m.role != "owner")
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "chat.broadcast_mention_forbidden",
-            format!(
-                "only admins and the channel owner may notify everyone in channels over {} members",
-                state.config.chat_broadcast_mention_max
-            ),
-        )
-        .into());
-    }
+    may_broadcast(state, who, &c, me.as_ref(), &found)?;
     let attachments_json = serde_json::to_string(&attachments).unwrap_or_else(|_| "[]".into());
     let quote_json = quote.as_ref().and_then(|q| serde_json::to_string(q).ok());
     let forwarded_json = forwarded
@@ -536,6 +533,32 @@ pub async fn post_in_tx(
     Ok((StatusCode::CREATED, m))
 }
 
+/// `@here`/`@channel` in a big channel is for admins and the channel's owner (posting and
+/// editing alike).
+fn may_broadcast(
+    state: &AppState,
+    who: &ChatCaller,
+    c: &Conversation,
+    me: Option<&store::MemberState>,
+    found: &chat::Mentions,
+) -> ApiResult<()> {
+    if (found.here || found.channel)
+        && c.member_count > state.config.chat_broadcast_mention_max
+        && !who.is_admin()
+        && me.is_none_or(|m| m.role != "owner")
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "chat.broadcast_mention_forbidden",
+            format!(
+                "only admins and the channel owner may notify everyone in channels over {} members",
+                state.config.chat_broadcast_mention_max
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A message of a visible conversation, and the conversation and caller's membership.
 async fn load(
     tx: &mut Tx,
@@ -596,7 +619,7 @@ pub async fn edit(
     let cid: ConversationId = parse_id(&cid)?;
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
-    let (c, _, m) = load(&mut tx, &who, cid, &mid).await?;
+    let (c, me, m) = load(&mut tx, &who, cid, &mid).await?;
     if m.author.id != who.user_id {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -616,6 +639,9 @@ pub async fn edit(
         return Ok(axum::Json(message_dto(&m)));
     }
     let found = chat::mentions(&body);
+    if !m.mention_here && !m.mention_channel {
+        may_broadcast(&state, &who, &c, me.as_ref(), &found)?;
+    }
     let mentions = checked_mentions(&mut tx, &who, &found.users).await?;
     store::edit_message(
         &mut tx,

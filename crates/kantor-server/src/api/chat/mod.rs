@@ -492,6 +492,13 @@ pub async fn create(
         return Err(ApiError::forbidden());
     }
     let kind: Kind = req.kind.into();
+    if req.member_ids.len() > 500 {
+        return Err(ApiError::invalid(
+            "member_ids",
+            "validation.invalid",
+            "add at most 500 members at a time",
+        ));
+    }
     let topic = validate::optional_text("topic", req.topic.as_deref(), chat::MAX_TOPIC_CHARS)?
         .unwrap_or_default();
     let description = validate::optional_text(
@@ -551,8 +558,21 @@ pub async fn create(
         },
         now,
     )
-    .await
-    .map_err(name_taken)?;
+    .await;
+    let id = match (id, dm_key.as_deref()) {
+        (Ok(id), _) => id,
+        // Two people opened the same DM at once (PostgreSQL): the other one won; use it.
+        (Err(kantor_store::StoreError::Conflict(_)), Some(key)) => {
+            drop(tx);
+            let mut conn = state.store.read_conn().await?;
+            let existing = store::dm_by_key(&mut conn, who.org_id, key)
+                .await?
+                .ok_or_else(ApiError::not_found)?;
+            let dto = view_dto(&mut conn, &who, existing).await?;
+            return Ok((StatusCode::OK, axum::Json(dto)).into_response());
+        }
+        (Err(e), _) => return Err(name_taken(e)),
+    };
     let owner_role = if kind.is_channel() { "owner" } else { "member" };
     store::add_members(&mut tx, who.org_id, id, &[who.user_id], owner_role, now).await?;
     store::add_members(&mut tx, who.org_id, id, &others, "member", now).await?;
@@ -856,6 +876,9 @@ pub async fn add_members(
             "chat.dm_fixed",
             "a direct message is between two people; start a group instead",
         ));
+    }
+    if who.role == Role::Guest {
+        return Err(ApiError::forbidden());
     }
     let users = active_members(&mut tx, who.org_id, &req.user_ids).await?;
     if c.kind == Kind::Group && c.member_count as usize + users.len() > chat::MAX_GROUP_OTHERS + 1 {

@@ -221,7 +221,12 @@ async fn save(
     store::put_user_status(&mut tx, caller.user_id, &s, now).await?;
     user_updated(&mut tx, caller.user_id, now).await?;
     // Everyone who shares an organisation sees the new status.
-    let payload = serde_json::json!({"user_id": caller.user_id, "status": status_dto(&s, now)});
+    // Others see the status, not the hours someone keeps free (the presence list says only
+    // whether they are inside them).
+    let shown = status_dto(&s, now);
+    let payload = serde_json::json!({"user_id": caller.user_id, "status": {
+        "text": shown.text, "emoji": shown.emoji, "expires_at": shown.expires_at,
+    }});
     for (org, m) in memberships {
         if m.status == MemberStatus::Active {
             crate::api::emit(

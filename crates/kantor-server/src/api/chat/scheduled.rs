@@ -194,8 +194,19 @@ pub async fn run(state: &AppState, payload: &str) -> anyhow::Result<()> {
         let mut conn = state.store.read_conn().await?;
         store::scheduled(&mut conn, p.scheduled_id).await?
     };
-    if s.status != "pending" {
-        return Ok(());
+    // Claim it first, so a cancel from now on answers 409 instead of racing the send. A job
+    // that died after claiming finds it `sending` and posts again (same client key: once).
+    match s.status.as_str() {
+        "pending" => {
+            let mut tx = state.store.begin().await?;
+            let claimed = store::move_scheduled(&mut tx, s.id, "pending", "sending").await?;
+            tx.commit().await?;
+            if !claimed {
+                return Ok(());
+            }
+        }
+        "sending" => {}
+        _ => return Ok(()),
     }
     let member = state
         .store
@@ -237,7 +248,7 @@ pub async fn run(state: &AppState, payload: &str) -> anyhow::Result<()> {
     };
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
-    if store::finish_scheduled(&mut tx, s.id, status).await? {
+    if store::move_scheduled(&mut tx, s.id, "sending", status).await? {
         crate::api::emit(
             &mut tx,
             Audience::User {
