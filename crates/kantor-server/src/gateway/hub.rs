@@ -37,6 +37,9 @@ pub enum ToSocket {
 }
 
 pub(super) struct SocketEntry {
+    /// Set when its queue overflowed: nothing more is queued (the socket was told to reconnect
+    /// and resumes from its last `seq`), so no event can slip in after the gap.
+    pub dead: std::sync::atomic::AtomicBool,
     pub user_id: UserId,
     pub credential_hash: String,
     pub memberships: Vec<(OrgId, Role)>,
@@ -258,13 +261,14 @@ impl Hub {
                 .any(|(o, r)| *o == org && (!admins_only || r.is_admin() || *r == Role::Hr)),
         };
         let deliver = |id: &u64, s: &SocketEntry| {
-            if Some(s.user_id) == exclude || !in_org(s) {
+            if Some(s.user_id) == exclude || !in_org(s) || s.dead.load(Ordering::Relaxed) {
                 return;
             }
             match s.tx.try_send(msg()) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     tracing::debug!(socket = id, "socket queue full; asking it to reconnect");
+                    s.dead.store(true, Ordering::Relaxed);
                     let _ = s.close.try_send(CLOSE_RECONNECT);
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => {}

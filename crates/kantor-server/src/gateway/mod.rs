@@ -406,6 +406,7 @@ async fn serve_socket(
     let (id, registered_at) = state
         .hub
         .register(SocketEntry {
+            dead: Default::default(),
             user_id,
             credential_hash: caller.credential_hash.clone(),
             memberships: memberships.clone(),
