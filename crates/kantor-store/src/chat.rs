@@ -843,6 +843,33 @@ pub async fn delete_message(conn: &mut AnyConnection, id: MessageId, now: i64) -
     Ok(())
 }
 
+/// Replaces the retained events about a message (created, updated) with `payload`, so a
+/// deleted message's text is not replayed to sockets that resume from an older position.
+/// Deletes are rare; this scans the retained events of the organisation.
+pub async fn scrub_message_events(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+    id: MessageId,
+    created_at: i64,
+    payload: &str,
+) -> Result<()> {
+    // `"id":"…"` matches the message's own id only: other keys naming it end in `_id`.
+    let pattern = format!("%\"id\":\"{id}\"%");
+    for table in ["events", "outbox"] {
+        sqlx::query(&format!(
+            "UPDATE {table} SET payload = $1 WHERE org_id = $2 AND created_at >= $3
+             AND kind IN ('chat.message.created', 'chat.message.updated') AND payload LIKE $4"
+        ))
+        .bind(payload)
+        .bind(org_id.to_string())
+        .bind(created_at)
+        .bind(&pattern)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Adds (`on`) or removes a reaction; returns whether anything changed.
 pub async fn set_reaction(
     conn: &mut AnyConnection,

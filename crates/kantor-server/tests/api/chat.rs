@@ -591,6 +591,31 @@ async fn messages_threads_reactions_edits_pins() {
         assert_eq!(thread["root"]["deleted"], true);
         assert_eq!(thread["root"]["body"], "");
         assert_eq!(thread["root"]["reactions"], json!([]));
+        // Nor does the text come back from the event log to a socket resuming from long ago.
+        let mut replay = ani.client.ws(Some(0)).await;
+        replay.hello().await;
+        let mut seen = 0;
+        loop {
+            replay.send_json(json!({"type": "ping"})).await;
+            let mut done = false;
+            loop {
+                let v = replay.next_json().await;
+                if v["type"] == "pong" {
+                    done = true;
+                    break;
+                }
+                if v["type"] == "event" && v["data"]["id"] == mid.as_str() {
+                    seen += 1;
+                    assert_eq!(v["data"]["body"], "", "scrubbed: {v}");
+                    assert_eq!(v["data"]["deleted"], true);
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        assert!(seen >= 2, "created and updated events were replayed");
+        replay.close().await;
         ani.client
             .delete(&conv_path(
                 &ani,

@@ -737,6 +737,8 @@ pub async fn delete(
     }
     store::delete_message(&mut tx, m.id, now).await?;
     let m = store::message(&mut tx, cid, m.id).await?;
+    let deleted = serde_json::to_string(&message_dto(&m)).unwrap_or_default();
+    store::scrub_message_events(&mut tx, who.org_id, m.id, m.created_at, &deleted).await?;
     emit_message(&mut tx, &c, "chat.message.updated", &m, now).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
