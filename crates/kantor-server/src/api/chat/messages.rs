@@ -348,11 +348,15 @@ pub async fn post_message(
     }
     let has_extra = !req.attachment_ids.is_empty() || req.forward_of.is_some();
     chat::body(&req.body, has_extra).map_err(body_error)?;
-    // Retries are answered from the read pool, keeping the writer for new messages.
-    if let Some(done) = already_posted(&mut *state.store.read_conn().await?, who, cid, key).await? {
-        return Ok(done);
-    }
-    let author = store::user_ref(&mut *state.store.read_conn().await?, who.user_id).await?;
+    // Retries are answered from the read pool, keeping the writer for new messages; the
+    // author's name for the new message comes from the same connection.
+    let author = {
+        let mut conn = state.store.read_conn().await?;
+        if let Some(done) = already_posted(&mut conn, who, cid, key).await? {
+            return Ok(done);
+        }
+        store::user_ref(&mut conn, who.user_id).await?
+    };
     if state.store.backend() == kantor_store::Backend::Sqlite {
         // One writer: posts that arrive together share one commit (see `batch`).
         return state
@@ -572,6 +576,17 @@ async fn load(
     Ok((c, me, m))
 }
 
+/// Reacting and pinning need a member and a message that is not deleted.
+fn member_on_live(me: Option<&store::MemberState>, m: &Message) -> ApiResult<()> {
+    if me.is_none() {
+        return Err(not_member());
+    }
+    if m.deleted_at.is_some() {
+        return Err(ApiError::not_found());
+    }
+    Ok(())
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ThreadDto {
     pub root: MessageDto,
@@ -759,12 +774,7 @@ async fn react(
     let mut tx = state.store.begin().await?;
     let (c, me, m) = load(&mut tx, &who, cid, &mid).await?;
     let emoji = chat::emoji(&emoji)?;
-    if me.is_none() {
-        return Err(not_member());
-    }
-    if m.deleted_at.is_some() {
-        return Err(ApiError::not_found());
-    }
+    member_on_live(me.as_ref(), &m)?;
     if on
         && store::reaction_count(&mut tx, m.id, who.user_id).await? >= chat::MAX_REACTIONS_PER_USER
     {
@@ -818,12 +828,7 @@ async fn pin(
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
     let (c, me, m) = load(&mut tx, &who, cid, &mid).await?;
-    if me.is_none() {
-        return Err(not_member());
-    }
-    if m.deleted_at.is_some() {
-        return Err(ApiError::not_found());
-    }
+    member_on_live(me.as_ref(), &m)?;
     if c.archived_at.is_some() {
         return Err(archived());
     }
