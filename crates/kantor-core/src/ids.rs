@@ -98,3 +98,11 @@ id_type!(
     /// A message scheduled to be sent later.
     ScheduledId
 );
+id_type!(
+    /// A meeting (instant now, scheduled later); its people-facing number is separate.
+    MeetingId
+);
+id_type!(
+    /// One person's (or one guest's) place in one meeting.
+    ParticipantId
+);

@@ -60,6 +60,20 @@ pub struct Config {
     /// (otherwise put it behind a TLS-terminating reverse proxy).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// The one UDP port all meeting media goes through (0 picks a free port, for tests).
+    pub media_port: u16,
+    /// The address the media socket binds (all interfaces by default).
+    pub media_bind: IpAddr,
+    /// The IP address announced to browsers in ICE candidates, e.g. the public address of a
+    /// machine behind 1:1 NAT. Unset: the bind address, or every local address if unspecified.
+    pub media_public_ip: Option<IpAddr>,
+    /// TURN server URLs handed to participants, e.g.
+    /// `turn:turn.example.id:3478?transport=udp`, `turns:turn.example.id:443?transport=tcp`.
+    pub turn_urls: Vec<String>,
+    /// coturn's `static-auth-secret` (REST API scheme): credentials are derived from it.
+    pub turn_secret: Option<String>,
+    /// How long a handed-out TURN credential is valid.
+    pub turn_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -92,6 +106,12 @@ impl Default for Config {
             files_url: None,
             tls_cert: None,
             tls_key: None,
+            media_port: 7882,
+            media_bind: IpAddr::from([0, 0, 0, 0]),
+            media_public_ip: None,
+            turn_urls: Vec::new(),
+            turn_secret: None,
+            turn_ttl_secs: 3600,
         }
     }
 }
@@ -117,6 +137,9 @@ impl std::fmt::Debug for Config {
             .field("smtp_from", &self.smtp_from)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("secure_cookies", &self.secure_cookies)
+            .field("media_port", &self.media_port)
+            .field("media_public_ip", &self.media_public_ip)
+            .field("turn_urls", &self.turn_urls)
             .finish_non_exhaustive()
     }
 }

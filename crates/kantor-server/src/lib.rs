@@ -28,6 +28,7 @@ pub mod error;
 pub mod extract;
 pub mod gateway;
 pub mod jobs;
+pub mod meet;
 pub mod metrics;
 pub mod secrets;
 pub mod state;
@@ -159,6 +160,7 @@ pub async fn launch(
         metrics: Default::default(),
         me_cache: Default::default(),
         post_batcher: Default::default(),
+        rooms: Default::default(),
         mailer,
         base_url,
         node,

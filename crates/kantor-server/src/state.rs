@@ -32,6 +32,8 @@ pub struct Inner {
     pub me_cache: crate::api::MeCache,
     /// Group commit of chat posts (SQLite).
     pub post_batcher: crate::api::chat::batch::PostBatcher,
+    /// Meeting rooms open on this node (signalling and media).
+    pub rooms: crate::meet::Rooms,
     /// Outgoing mail, when SMTP is configured.
     pub mailer: Option<crate::email::Mailer>,
     /// Base of links we hand out (invites, resets, setup).
@@ -93,6 +95,7 @@ impl AppState {
                     self.auth_cache.forget_user(*u);
                     if *close_sockets {
                         self.hub.close_user(*u, crate::gateway::CLOSE_SESSION_ENDED);
+                        self.rooms.close_user(*u);
                     }
                 }
                 for h in credential_hashes {

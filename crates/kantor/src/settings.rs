@@ -97,6 +97,30 @@ fn apply_env(config: &mut Config, var: impl Fn(&str) -> Option<String>) -> anyho
     if let Some(v) = num("KANTOR_CHAT_BROADCAST_MENTION_MAX")? {
         config.chat_broadcast_mention_max = v as i64;
     }
+    if let Some(v) = num("KANTOR_MEDIA_PORT")? {
+        config.media_port = u16::try_from(v).context("KANTOR_MEDIA_PORT must be a port")?;
+    }
+    if let Some(v) = get("KANTOR_MEDIA_BIND") {
+        config.media_bind = v.parse().context("KANTOR_MEDIA_BIND must be an IP address")?;
+    }
+    if let Some(v) = get("KANTOR_MEDIA_PUBLIC_IP") {
+        config.media_public_ip =
+            Some(v.parse().context("KANTOR_MEDIA_PUBLIC_IP must be an IP address")?);
+    }
+    if let Some(v) = get("KANTOR_TURN_URLS") {
+        config.turn_urls = v
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+    }
+    if let Some(v) = get("KANTOR_TURN_SECRET") {
+        config.turn_secret = Some(v);
+    }
+    if let Some(v) = num("KANTOR_TURN_TTL_SECS")? {
+        config.turn_ttl_secs = v;
+    }
     Ok(())
 }
 
