@@ -78,7 +78,9 @@ function childEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv 
       !k.startsWith('KANTOR_LOG');
     if (!serverConfig) env[k] = v;
   }
-  return { ...env, ...(extra ?? {}) };
+  // Every test server takes a free media port on loopback, so servers run side by side.
+  const media = { KANTOR_MEDIA_PORT: '0', KANTOR_MEDIA_BIND: '127.0.0.1' };
+  return { ...env, ...media, ...(extra ?? {}) };
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<KantorServer> {

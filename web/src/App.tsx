@@ -1,7 +1,7 @@
 // Routes. Public screens and the home page are in the entry bundle; the admin, profile and
-// security and chat screens are loaded on demand (React.lazy) to keep the first download small.
+// security, chat and meeting screens are loaded on demand (React.lazy) to keep the first download small.
 
-import { lazy } from 'react';
+import { lazy, Suspense } from 'react';
 import { Route, Routes } from 'react-router';
 import { HomePage } from './pages/HomePage';
 import { InvitePage } from './pages/InvitePage';
@@ -10,7 +10,7 @@ import { NotFoundPage } from './pages/NotFoundPage';
 import { ResetPage } from './pages/ResetPage';
 import { SetupPage } from './pages/SetupPage';
 import { AppShell } from './shell/AppShell';
-import { Gate, HomeRedirect, OrgRoute, RequireAuth } from './shell/RequireAuth';
+import { FullPageLoading, Gate, HomeRedirect, OrgRoute, RequireAuth } from './shell/RequireAuth';
 
 const MembersPage = lazy(() => import('./pages/admin/MembersPage'));
 const UnitsPage = lazy(() => import('./pages/admin/UnitsPage'));
@@ -22,6 +22,8 @@ const SettingsPage = lazy(() => import('./pages/admin/SettingsPage'));
 const ProfilePage = lazy(() => import('./pages/ProfilePage'));
 const SecurityPage = lazy(() => import('./pages/SecurityPage'));
 const ChatPage = lazy(() => import('./pages/chat/ChatPage'));
+const MeetingsPage = lazy(() => import('./pages/meet/MeetingsPage'));
+const MeetPage = lazy(() => import('./pages/meet/MeetPage'));
 
 export function App() {
   return (
@@ -30,6 +32,8 @@ export function App() {
       <Route path="/setup" element={<SetupPage />} />
       <Route path="/invite/:token" element={<InvitePage />} />
       <Route path="/reset/:token" element={<ResetPage />} />
+      {/* A meeting: public (guests join with a name), full screen, outside the app frame. */}
+      <Route path="/meet/:number" element={<Suspense fallback={<FullPageLoading />}><MeetPage /></Suspense>} />
 
       <Route element={<RequireAuth />}>
         <Route element={<AppShell />}>
@@ -39,6 +43,7 @@ export function App() {
           <Route path="/o/:orgId" element={<OrgRoute />}>
             <Route index element={<HomePage />} />
             <Route path="chat/*" element={<Gate id="chat"><ChatPage /></Gate>} />
+            <Route path="meet" element={<Gate id="meet"><MeetingsPage /></Gate>} />
             <Route path="members" element={<Gate id="members"><MembersPage /></Gate>} />
             <Route path="members/:userId" element={<Gate id="members"><MembersPage /></Gate>} />
             <Route path="units" element={<Gate id="units"><UnitsPage /></Gate>} />

@@ -89,6 +89,9 @@ impl Kantor {
         if let Some(url) = &self.database_url {
             cmd.env("KANTOR_DATABASE_URL", url);
         }
+        // A free media port on loopback unless a bench sets one.
+        cmd.env("KANTOR_MEDIA_PORT", "0")
+            .env("KANTOR_MEDIA_BIND", "127.0.0.1");
         cmd.arg("--data-dir").arg(&self.data_dir);
         cmd.stdin(Stdio::null());
         cmd

@@ -239,9 +239,12 @@ mod tests {
 
     #[test]
     fn channel_names_are_normalised() {
-        assert_eq!(channel_name("  #Tim Lapangan  ").unwrap(), "tim-lapangan");
-        assert_eq!(channel_name("umum").unwrap(), "umum");
-        assert_eq!(channel_name("a  -  b").unwrap(), "a-b");
+        assert_eq!(
+            channel_name("  #Tim Lapangan  ").expect("a valid name"),
+            "tim-lapangan"
+        );
+        assert_eq!(channel_name("umum").expect("a valid name"), "umum");
+        assert_eq!(channel_name("a  -  b").expect("a valid name"), "a-b");
         assert!(channel_name("   ").is_err());
         assert!(channel_name("bad/name").is_err());
         assert!(channel_name(&"x".repeat(81)).is_err());
@@ -275,7 +278,7 @@ mod tests {
         assert!(!in_dnd(22 * 60, 7 * 60, 12 * 60));
         assert!(in_dnd(12 * 60, 13 * 60, 12 * 60 + 30));
         assert!(!in_dnd(60, 60, 60));
-        assert_eq!(parse_clock("start", "07:30").unwrap(), 450);
+        assert_eq!(parse_clock("start", "07:30").expect("a valid time"), 450);
         assert!(parse_clock("start", "24:00").is_err());
         assert_eq!(format_clock(450), "07:30");
     }

@@ -13,11 +13,14 @@
 //! - [`import`]: turning rows of a staff spreadsheet into validated members, with per-row errors.
 //! - [`event`]: the realtime event envelope and audiences.
 //! - [`chat`]: chat rules (channel names, bodies, mentions, read receipts, do-not-disturb).
+//! - [`meet`]: meeting rules (numbers, passcodes, roles and states, admission, host actions,
+//!   TURN credentials).
 
 pub mod chat;
 pub mod event;
 pub mod ids;
 pub mod import;
+pub mod meet;
 pub mod policy;
 pub mod role;
 pub mod validate;

@@ -62,6 +62,9 @@ pub enum Action {
     ChatParticipate,
     /// Delete others' messages, rename, archive or remove members of any channel.
     ChatModerate,
+    /// Start a meeting and browse the organisation's meetings (guests only join meetings
+    /// they are given the number and passcode of).
+    HostMeeting,
 }
 
 /// Decides an action: allowed, forbidden by role, or waiting for two-factor setup. Members who
@@ -85,6 +88,7 @@ fn is_admin_action(action: Action) -> bool {
             | Action::ListMembers
             | Action::ReadMember
             | Action::ChatParticipate
+            | Action::HostMeeting
     )
 }
 
@@ -96,7 +100,10 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
     let role = actor.role;
     match action {
         Action::ReadOrg | Action::ReadUnits => true,
-        Action::ListMembers | Action::ReadMember | Action::ChatParticipate => role != Role::Guest,
+        Action::ListMembers
+        | Action::ReadMember
+        | Action::ChatParticipate
+        | Action::HostMeeting => role != Role::Guest,
         Action::ChatModerate => role.is_admin(),
         Action::UpdateOrg | Action::ManageUnits | Action::ManageInvites | Action::ReadAudit => {
             role.is_admin()
@@ -155,6 +162,8 @@ mod tests {
         check(Role::Member, Action::ImportMembers, false);
         check(Role::Guest, Action::ListMembers, false);
         check(Role::Guest, Action::ReadOrg, true);
+        check(Role::Member, Action::HostMeeting, true);
+        check(Role::Guest, Action::HostMeeting, false);
     }
 
     #[test]

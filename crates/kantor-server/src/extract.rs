@@ -137,14 +137,15 @@ mod tests {
 
     #[test]
     fn json_errors_name_the_field() {
-        let e = parse_json::<Login>(b"{\"email\":").unwrap_err();
+        let e = parse_json::<Login>(b"{\"email\":").expect_err("refused");
         assert_eq!((e.status.as_u16(), e.code), (400, "request.malformed"));
-        let e = parse_json::<Login>(br#"{"email":"a","password":"b","admin":true}"#).unwrap_err();
+        let e = parse_json::<Login>(br#"{"email":"a","password":"b","admin":true}"#)
+            .expect_err("refused");
         assert_eq!(
             (e.status.as_u16(), e.code, e.field.as_deref()),
             (422, "request.unknown_field", Some("admin"))
         );
-        let e = parse_json::<Login>(br#"{"email":"a"}"#).unwrap_err();
+        let e = parse_json::<Login>(br#"{"email":"a"}"#).expect_err("refused");
         assert_eq!(
             (e.code, e.field.as_deref()),
             ("request.missing_field", Some("password"))

@@ -61,7 +61,16 @@ async fn prune_events(state: &AppState) -> anyhow::Result<()> {
         .store
         .prune_login_attempts(now - state.limiter.window_ms())
         .await?;
-    tracing::info!(deleted, attempts, "pruned old events and login attempts");
+    let passcodes = state
+        .store
+        .prune_passcode_failures(now - kantor_core::meet::PASSCODE_WINDOW_MS)
+        .await?;
+    tracing::info!(
+        deleted,
+        attempts,
+        passcodes,
+        "pruned old events, login attempts and wrong meeting passcodes"
+    );
     schedule_prune(state, now + 3_600_000).await
 }
 

@@ -172,6 +172,7 @@ pub async fn launch(
         api::setup::SetupState::NeededElsewhere => (None, true),
     };
 
+    state.rooms.start_media(&state.config)?;
     tokio::spawn(gateway::run_relay(state.clone()));
     tokio::spawn(gateway::run_hub(state.clone()));
     tokio::spawn(jobs::run_loop(state.clone()));

@@ -71,6 +71,7 @@ async fn invites_and_resets_are_emailed_by_the_job_runner() {
             database_url: Some(db.url.clone()),
             smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port)),
             smtp_from: "Kantor Luwu <noreply@luwu.go.id>".into(),
+            media_port: 0,
             ..Config::default()
         };
         let (store, bus) = kantor_server::connect(&config).await.expect("connect");

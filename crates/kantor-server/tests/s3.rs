@@ -97,6 +97,7 @@ async fn avatars_are_stored_in_an_s3_bucket() {
         data_dir: data.path().to_path_buf(),
         database_url: Some(db.url.clone()),
         files_url: Some("s3://kantor-files".into()),
+        media_port: 0,
         ..Config::default()
     };
     let (store, bus) = kantor_server::connect(&config).await.expect("connect");

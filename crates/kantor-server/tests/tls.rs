@@ -18,6 +18,7 @@ async fn serves_https_with_a_configured_certificate() {
         database_url: Some(db.url.clone()),
         tls_cert: Some(cert_path),
         tls_key: Some(key_path),
+        media_port: 0,
         ..Config::default()
     };
     let (store, bus) = kantor_server::connect(&config).await.expect("connect");

@@ -1,1 +1,15 @@
-//! placeholder
+//! Kantor's SFU.
+//!
+//! - [`forward`]: the pure forwarding core (layer switching, numbering rewrites, keyframe rate
+//!   limits, layer choice), tested packet by packet.
+//! - [`room`]: a meeting's media on str0m (sans-IO): each participant has a publish and a
+//!   subscribe connection; driven by `handle_*` inputs and drained by `poll`.
+//! - [`stun`]: just enough STUN parsing to route a first packet to its room by ICE ufrag.
+
+pub mod forward;
+pub mod room;
+pub mod stun;
+pub mod synthetic;
+
+/// The str0m version the SFU is built on, for callers that handle its types.
+pub use str0m;

@@ -18,6 +18,8 @@
 //! - [`audit`]: the audit log of admin and HR actions.
 //! - [`chat`]: conversations, members and read positions, messages, reactions, attachments,
 //!   scheduled messages, status and do-not-disturb hours.
+//! - [`meet`]: meetings, their participants (members and guests, token hashes) and wrong
+//!   passcode counts.
 //! - [`files`]: metadata of stored blobs.
 //! - [`events`]: the outbox, the relay that numbers events, and reads for resume.
 //! - [`jobs`]: the durable, leased job queue.
@@ -33,6 +35,7 @@ pub mod events;
 pub mod files;
 pub mod jobs;
 pub mod limits;
+pub mod meet;
 pub mod migrate;
 pub mod orgs;
 pub mod row;

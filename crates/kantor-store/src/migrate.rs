@@ -31,6 +31,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "chat",
         sql: include_str!("../migrations/0003_chat.sql"),
     },
+    Migration {
+        version: 4,
+        name: "meetings",
+        sql: include_str!("../migrations/0004_meetings.sql"),
+    },
 ];
 
 /// An arbitrary constant that names Kantor's migration lock among PostgreSQL advisory locks.

@@ -459,3 +459,132 @@ async fn login_attempts_are_limited_per_key_in_a_window() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn meeting_numbers_are_redrawn_on_collision_and_tokens_find_participants() {
+    use kantor_core::meet::{MeetingRole, ParticipantState, Status, WaitingRoom};
+    use kantor_store::meet::{self, NewMeeting, NewParticipant};
+
+    on_both(|store, _| async move {
+        let mut tx = store.begin().await?;
+        let org = orgs::insert_org(&mut tx, "Dinas Kominfo", "Asia/Jakarta", 1).await?;
+        let host = accounts::insert_user(&mut tx, &user("host@x.id", "Budi"), 1).await?;
+        let new = NewMeeting {
+            org_id: org.id,
+            host_id: host.id,
+            host_name: &host.name,
+            title: "Rapat",
+            passcode: "123456",
+            waiting_room: WaitingRoom::Guests,
+            allow_guests: true,
+        };
+        let first = meet::insert_meeting(&mut tx, &new, || "81234567890".into(), 10).await?;
+        // The first draw collides; the second is free. The transaction survives the collision.
+        let mut draws = vec!["81234567891".to_string(), "81234567890".to_string()];
+        let second =
+            meet::insert_meeting(&mut tx, &new, || draws.pop().unwrap_or_default(), 20).await?;
+        let again = meet::insert_meeting(&mut tx, &new, || "81234567890".into(), 30).await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        let m = meet::meeting(&mut tx, org.id, second).await?;
+        assert_eq!(m.number, "81234567891");
+        assert_eq!((m.status, m.host_name.as_str()), (Status::Live, "Budi"));
+        assert_eq!(
+            meet::meeting_by_number(&mut tx, "81234567890").await?.id,
+            first
+        );
+        // The host has a row from creation, not yet in the room.
+        let rows = meet::participants(&mut tx, first).await?;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].role, rows[0].state),
+            (MeetingRole::Host, ParticipantState::Left)
+        );
+        let guest = meet::insert_participant(
+            &mut tx,
+            &NewParticipant {
+                meeting_id: first,
+                org_id: org.id,
+                user_id: None,
+                device_key_hash: Some("dev-hash"),
+                name: "Tamu",
+                role: MeetingRole::Participant,
+                state: ParticipantState::Admitted,
+                token_hash: Some("token-hash"),
+            },
+            40,
+        )
+        .await?;
+        assert!(guest.guest);
+        // One row per device key in a meeting.
+        let dup = meet::insert_participant(
+            &mut tx,
+            &NewParticipant {
+                token_hash: Some("other-token"),
+                ..NewParticipant {
+                    meeting_id: first,
+                    org_id: org.id,
+                    user_id: None,
+                    device_key_hash: Some("dev-hash"),
+                    name: "Tamu",
+                    role: MeetingRole::Participant,
+                    state: ParticipantState::Waiting,
+                    token_hash: None,
+                }
+            },
+            41,
+        )
+        .await;
+        assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+        drop(tx);
+        // PostgreSQL aborts a transaction after a unique violation: start again.
+        let mut tx = store.begin().await?;
+        let org = orgs::insert_org(&mut tx, "Dinas Lain", "Asia/Jakarta", 1).await?;
+        let host = accounts::insert_user(&mut tx, &user("host2@x.id", "Ani"), 1).await?;
+        let id = meet::insert_meeting(
+            &mut tx,
+            &NewMeeting {
+                org_id: org.id,
+                host_id: host.id,
+                ..new
+            },
+            || "9876543210".into(),
+            50,
+        )
+        .await?;
+        let p = meet::insert_participant(
+            &mut tx,
+            &NewParticipant {
+                meeting_id: id,
+                org_id: org.id,
+                user_id: None,
+                device_key_hash: None,
+                name: "Tamu",
+                role: MeetingRole::Participant,
+                state: ParticipantState::Admitted,
+                token_hash: Some("secret-hash"),
+            },
+            60,
+        )
+        .await?;
+        tx.commit().await?;
+        let (found, m) = store
+            .participant_by_token_hash("secret-hash")
+            .await?
+            .expect("the token's participant");
+        assert_eq!((found.id, m.id, m.participant_count), (p.id, id, 1));
+        assert!(store.participant_by_token_hash("unknown").await?.is_none());
+        assert_eq!(store.participants_of(id).await?.len(), 2);
+        assert!(store.set_left(p.id, 70).await?);
+        assert!(!store.set_left(p.id, 71).await?, "already left");
+        let (found, _) = store
+            .participant_by_token_hash("secret-hash")
+            .await?
+            .expect("still found");
+        assert_eq!(
+            (found.state, found.updated_at),
+            (ParticipantState::Left, 70)
+        );
+        Ok(())
+    })
+    .await;
+}

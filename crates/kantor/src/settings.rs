@@ -101,11 +101,15 @@ fn apply_env(config: &mut Config, var: impl Fn(&str) -> Option<String>) -> anyho
         config.media_port = u16::try_from(v).context("KANTOR_MEDIA_PORT must be a port")?;
     }
     if let Some(v) = get("KANTOR_MEDIA_BIND") {
-        config.media_bind = v.parse().context("KANTOR_MEDIA_BIND must be an IP address")?;
+        config.media_bind = v
+            .parse()
+            .context("KANTOR_MEDIA_BIND must be an IP address")?;
     }
     if let Some(v) = get("KANTOR_MEDIA_PUBLIC_IP") {
-        config.media_public_ip =
-            Some(v.parse().context("KANTOR_MEDIA_PUBLIC_IP must be an IP address")?);
+        config.media_public_ip = Some(
+            v.parse()
+                .context("KANTOR_MEDIA_PUBLIC_IP must be an IP address")?,
+        );
     }
     if let Some(v) = get("KANTOR_TURN_URLS") {
         config.turn_urls = v

@@ -11,7 +11,9 @@ fn kantor(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output 
         .arg(data_dir)
         .args(args)
         .env_remove("KANTOR_DATABASE_URL")
-        .env_remove("KANTOR_NATS_URL");
+        .env_remove("KANTOR_NATS_URL")
+        .env("KANTOR_MEDIA_PORT", "0")
+        .env("KANTOR_MEDIA_BIND", "127.0.0.1");
     if let Some(url) = database_url {
         cmd.env("KANTOR_DATABASE_URL", url);
     }

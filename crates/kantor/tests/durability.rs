@@ -409,6 +409,9 @@ impl Kantor {
         if let Some(url) = database_url {
             cmd.env("KANTOR_DATABASE_URL", url);
         }
+        // A free media port each, so both databases' servers run side by side.
+        cmd.env("KANTOR_MEDIA_PORT", "0")
+            .env("KANTOR_MEDIA_BIND", "127.0.0.1");
         let log_file = std::fs::File::create(log).expect("log file");
         let mut child = cmd
             .stdin(Stdio::null())

@@ -312,6 +312,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/meet/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Joins a meeting by number and passcode, as a member (signed in, in the meeting's
+         *     organisation) or as a guest.
+         */
+        post: operations["join_meeting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -854,6 +874,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/meetings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's meetings: live ones they host or are in, then their 50 most recently ended. */
+        get: operations["list_meetings"];
+        put?: never;
+        /** Starts an instant meeting, hosted by the caller. */
+        post: operations["create_meeting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One meeting of the organisation (the passcode only for its host and cohosts). */
+        get: operations["get_meeting"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes a live meeting's settings (host or cohost). */
+        patch: operations["update_meeting"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends the meeting for everyone (host only); the room closes every socket with `ended`. */
+        post: operations["end_meeting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}/mute-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mutes everyone but the host and cohosts (host or cohost). They unmute themselves. */
+        post: operations["mute_all_participants"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everyone who has joined, in every state (host or cohost). */
+        get: operations["list_meeting_participants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants/{participant_id}/rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Renames a participant (host or cohost). */
+        post: operations["rename_participant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants/{participant_id}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acts on a participant (host or cohost; `make-cohost` and `make-participant` host only). The
+         *     host cannot be removed, muted or demoted by a cohost.
+         */
+        post: operations["act_on_participant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/members": {
         parameters: {
             query?: never;
@@ -1170,6 +1314,12 @@ export interface components {
             field?: string;
             message: string;
         };
+        /** @description One entry of `iceServers` for RTCPeerConnection. */
+        IceServer: {
+            credential?: string | null;
+            urls: string[];
+            username?: string | null;
+        };
         ImportPreview: {
             error_count: number;
             id: string;
@@ -1222,6 +1372,26 @@ export interface components {
          * @enum {string}
          */
         InviteState: "open" | "used" | "revoked" | "expired";
+        JoinRequest: {
+            /**
+             * @description Guests: a random string the browser keeps per meeting, so a rejoin is the same
+             *     participant (and a removed guest stays out).
+             */
+            device_key?: string | null;
+            /** @description Required for guests; members are named from their profile. */
+            name?: string | null;
+            /** @description Digits; spaces and dashes are ignored. */
+            number: string;
+            passcode: string;
+        };
+        JoinResponse: {
+            /** @description TURN servers with a credential for this participant (`[]` when none is configured). */
+            ice_servers: components["schemas"]["IceServer"][];
+            meeting: components["schemas"]["MeetingPublicDto"];
+            participant: components["schemas"]["ParticipantDto"];
+            /** @description Opens the meeting WebSocket (`{"t":"hello","token":…}`); replaced by the next join. */
+            token: string;
+        };
         /**
          * @description UI and account language: `id` (Bahasa Indonesia, the default) or `en`.
          * @enum {string}
@@ -1250,6 +1420,63 @@ export interface components {
             /** @description IANA zone, e.g. `Asia/Makassar`. */
             time_zone?: string | null;
         };
+        /** @description A meeting as members of its organisation see it. */
+        MeetingDto: {
+            allow_guests: boolean;
+            created_at: string;
+            ended_at: string | null;
+            host_id: string;
+            host_name: string;
+            id: string;
+            /** @description `{base}/meet/{number}?pwd={passcode}` for the host and cohosts; without `pwd` for others. */
+            join_url: string;
+            locked: boolean;
+            /** @description The bare digits (10 or 11), as in join links. */
+            number: string;
+            /** @description The number grouped for people: `812 3456 7890`. */
+            number_display: string;
+            org_id: string;
+            /**
+             * Format: int64
+             * @description Participants admitted right now.
+             */
+            participant_count: number;
+            /** @description Only for the host and cohosts; null for everyone else. */
+            passcode: string | null;
+            /** @description The spotlighted participant's id. */
+            spotlight: string | null;
+            status: components["schemas"]["MeetingStatusDto"];
+            title: string;
+            waiting_room: components["schemas"]["WaitingRoomDto"];
+        };
+        MeetingList: {
+            meetings: components["schemas"]["MeetingDto"][];
+        };
+        MeetingPatchInput: {
+            allow_guests?: boolean | null;
+            locked?: boolean | null;
+            /** @description 4–10 letters and digits; old join links stop working. */
+            passcode?: string | null;
+            title?: string | null;
+            waiting_room?: null | components["schemas"]["WaitingRoomDto"];
+        };
+        /** @description What anyone with the number and passcode sees of a meeting (no passcode). */
+        MeetingPublicDto: {
+            host_name: string;
+            id: string;
+            locked: boolean;
+            /** @description The bare digits (10 or 11), as in join links. */
+            number: string;
+            /** @description The number grouped for people: `812 3456 7890`. */
+            number_display: string;
+            org_id: string;
+            status: components["schemas"]["MeetingStatusDto"];
+            title: string;
+        };
+        /** @enum {string} */
+        MeetingRoleDto: "host" | "cohost" | "participant";
+        /** @enum {string} */
+        MeetingStatusDto: "live" | "ended";
         MemberDto: {
             avatar_url: string | null;
             email: string;
@@ -1346,6 +1573,15 @@ export interface components {
             role: components["schemas"]["RoleDto"];
             unit_id?: string | null;
         };
+        NewMeetingInput: {
+            /** @description Default true. */
+            allow_guests?: boolean | null;
+            /** @description 4–10 letters and digits. Default: 6 random digits. */
+            passcode?: string | null;
+            /** @description Default: "Rapat {name}" (or "{name}'s meeting" for English speakers). */
+            title?: string | null;
+            waiting_room?: null | components["schemas"]["WaitingRoomDto"];
+        };
         NewPassword: {
             password: string;
         };
@@ -1375,6 +1611,27 @@ export interface components {
             name?: string | null;
             require_2fa_for_admins?: boolean | null;
         };
+        /**
+         * @description An action on one participant (`rename` has its own path, with a body).
+         * @enum {string}
+         */
+        ParticipantActionDto: "admit" | "deny" | "remove" | "mute" | "ask-unmute" | "stop-video" | "spotlight" | "unspotlight" | "make-cohost" | "make-participant";
+        ParticipantDto: {
+            /** @description Not a signed-in member of the meeting's organisation. */
+            guest: boolean;
+            id: string;
+            meeting_id: string;
+            name: string;
+            role: components["schemas"]["MeetingRoleDto"];
+            state: components["schemas"]["ParticipantStateDto"];
+            /** @description Null for guests. */
+            user_id: string | null;
+        };
+        ParticipantList: {
+            participants: components["schemas"]["ParticipantDto"][];
+        };
+        /** @enum {string} */
+        ParticipantStateDto: "waiting" | "admitted" | "denied" | "removed" | "left";
         PasswordChange: {
             current_password: string;
             new_password: string;
@@ -1431,6 +1688,9 @@ export interface components {
         ReadInput: {
             /** Format: int64 */
             seq: number;
+        };
+        RenameInput: {
+            name: string;
         };
         ResetInfo: {
             email: string;
@@ -1548,6 +1808,12 @@ export interface components {
             id: string;
             name: string;
         };
+        /**
+         * @description Who waits in the waiting room: nobody, guests (people who are not signed-in members of the
+         *     organisation), or everyone but hosts and cohosts.
+         * @enum {string}
+         */
+        WaitingRoomDto: "off" | "guests" | "everyone";
     };
     responses: never;
     parameters: never;
@@ -2224,6 +2490,77 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    join_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JoinRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinResponse"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4005,6 +4342,417 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_meetings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingList"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewMeetingInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MeetingPatchInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    end_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mute_all_participants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_meeting_participants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParticipantList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rename_participant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+                participant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameInput"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    act_on_participant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+                participant_id: string;
+                action: components["schemas"]["ParticipantActionDto"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

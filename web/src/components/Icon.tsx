@@ -47,7 +47,17 @@ export type IconName =
   | 'info'
   | 'history'
   | 'file'
-  | 'moon';
+  | 'moon'
+  | 'video'
+  | 'videoOff'
+  | 'micOff'
+  | 'screen'
+  | 'hand'
+  | 'phoneOff'
+  | 'grid'
+  | 'speakerView'
+  | 'chevronUp'
+  | 'chevronLeft';
 
 const PATHS: Record<IconName, string> = {
   home: 'M3 10.5 12 3l9 7.5M5 9v11h5v-6h4v6h5V9',
@@ -97,6 +107,16 @@ const PATHS: Record<IconName, string> = {
   history: 'M3 12a9 9 0 1 0 2.6-6.4L3 8M3 3v5h5M12 7v5l3 2',
   file: 'M14 3H6a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8zM14 3v5h5',
   moon: 'M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5Z',
+  video: 'M3 7a1 1 0 0 1 1-1h11a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1zM16 10.5l5-3v9l-5-3',
+  videoOff: 'M3 3l18 18M16 10.5l5-3v9l-5-3M10 6h5a1 1 0 0 1 1 1v5M16 16v1a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h2',
+  micOff: 'M3 3l18 18M9 9v3a3 3 0 0 0 5.1 2.1M15 9.3V6a3 3 0 0 0-5.7-1.3M19 11a7 7 0 0 1-1.2 3.9M5 11a7 7 0 0 0 11.2 5.6M12 18v3',
+  screen: 'M3 5h18v11H3zM8 20h8M12 16v4M9.5 10.5 12 8l2.5 2.5M12 8v5',
+  hand: 'M8 13V5.5a1.5 1.5 0 0 1 3 0V11M11 11V4.5a1.5 1.5 0 0 1 3 0V11M14 11V6a1.5 1.5 0 0 1 3 0v7.5a6.5 6.5 0 0 1-6.5 6.5h-.6a6 6 0 0 1-4.6-2.2L3 13.5a1.5 1.5 0 0 1 2.3-1.9L8 14',
+  phoneOff: 'M3.5 14.5c5-5 12-5 17 0l-2.5 2.5-3-1.5v-2.5a10 10 0 0 0-6 0v2.5l-3 1.5z',
+  grid: 'M4 4h7v7H4zM13 4h7v7h-7zM4 13h7v7H4zM13 13h7v7h-7z',
+  speakerView: 'M3 4h18v11H3zM4 18h4v2H4zM10 18h4v2h-4zM16 18h4v2h-4z',
+  chevronUp: 'm6 15 6-6 6 6',
+  chevronLeft: 'm15 6-6 6 6 6',
 };
 
 export function Icon({ name, size = 20, label }: { name: IconName; size?: number; label?: string }) {

@@ -104,6 +104,24 @@ describe('locales', () => {
       'chat.too_many_reactions',
       'chat.send_at_range',
       'file.empty',
+      // docs/meet-protocol.md
+      'meeting.not_found',
+      'meeting.passcode_invalid',
+      'meeting.too_many_attempts',
+      'meeting.ended',
+      'meeting.locked',
+      'meeting.removed',
+      'meeting.guests_not_allowed',
+      'meeting.forbidden',
+      'meeting.not_in_meeting',
+      'meeting.not_host',
+      'meeting.passcode_format',
+      'meeting.sdp_invalid',
+      'meeting.bad_message',
+      'meeting.not_admitted',
+      'meeting.token_invalid',
+      'meeting.media_unavailable',
+      'validation.failed',
     ];
     for (const code of codes) {
       expect(typeof idLeaves.get(`errors.${code}`), code).toBe('string');

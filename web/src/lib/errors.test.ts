@@ -14,7 +14,7 @@ describe('error messages', () => {
   it('falls back to a generic message with the code', async () => {
     await i18n.changeLanguage('en');
     const t = i18n.t.bind(i18n);
-    expect(errorMessage(t, new ApiError('meeting.passcode_invalid', 403, 'x'))).toBe('Something went wrong (meeting.passcode_invalid).');
+    expect(errorMessage(t, new ApiError('payroll.slip_locked', 403, 'x'))).toBe('Something went wrong (payroll.slip_locked).');
     // a prefix that names a group, not a message
     expect(errorMessage(t, new ApiError('auth', 400, 'x'))).toBe('Something went wrong (auth).');
     expect(errorMessage(t, new Error('boom'))).toBe('Something went wrong. Please try again.');

@@ -25,12 +25,12 @@ describe('roles (mirror of kantor-core policy)', () => {
 
 describe('nav registry', () => {
   it('shows members only the everyday screens', () => {
-    expect(visibleNav('member').map((e) => e.id)).toEqual(['home', 'chat', 'members']);
-    expect(visibleNav('guest').map((e) => e.id)).toEqual(['home', 'chat']);
+    expect(visibleNav('member').map((e) => e.id)).toEqual(['home', 'chat', 'meet', 'members']);
+    expect(visibleNav('guest').map((e) => e.id)).toEqual(['home', 'chat', 'meet']);
     expect(canOpen('units', 'member')).toBe(false);
   });
   it('shows HR the import, admins everything', () => {
-    expect(visibleNav('hr').map((e) => e.id)).toEqual(['home', 'chat', 'members', 'import']);
+    expect(visibleNav('hr').map((e) => e.id)).toEqual(['home', 'chat', 'meet', 'members', 'import']);
     expect(visibleNav('admin')).toHaveLength(NAV.length);
   });
   it('has unique ids and test ids', () => {

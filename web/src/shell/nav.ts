@@ -27,6 +27,7 @@ export interface NavEntry {
 export const NAV: readonly NavEntry[] = [
   { id: 'home', path: '', label: 'nav.home', icon: 'home', section: 'main', testId: 'nav-home' },
   { id: 'chat', path: 'chat', label: 'nav.chat', icon: 'chat', section: 'main', testId: 'nav-chat' },
+  { id: 'meet', path: 'meet', label: 'nav.meet', icon: 'video', section: 'main', testId: 'nav-meet' },
   { id: 'members', path: 'members', label: 'nav.members', icon: 'users', section: 'main', visible: (r) => r !== 'guest', testId: 'nav-members' },
   { id: 'units', path: 'units', label: 'nav.units', icon: 'tree', section: 'admin', visible: isAdmin, testId: 'nav-units' },
   { id: 'import', path: 'import', label: 'nav.import', icon: 'upload', section: 'admin', visible: isPeopleManager, testId: 'nav-import' },

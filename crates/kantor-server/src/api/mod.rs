@@ -8,6 +8,7 @@ pub mod files;
 pub mod imports;
 pub mod invites;
 pub mod me;
+pub mod meet;
 pub mod members;
 pub mod ops;
 pub mod session;
@@ -188,7 +189,37 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/orgs/{org_id}/chat/files", post(chat::files::upload))
         .route("/api/v1/orgs/{org_id}/chat/presence", get(chat::presence::list))
+        .route("/api/v1/meet/join", post(meet::join::join))
+        .route(
+            "/api/v1/orgs/{org_id}/meetings",
+            get(meet::list).post(meet::create),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}",
+            get(meet::get).patch(meet::patch),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}/end",
+            post(meet::end),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}/mute-all",
+            post(meet::mute_all),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants",
+            get(meet::participants),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants/{participant_id}/rename",
+            post(meet::actions::rename),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants/{participant_id}/{action}",
+            post(meet::actions::act),
+        )
         .route("/api/v1/ws", get(crate::gateway::ws))
+        .route("/api/v1/meet/ws", get(crate::meet::ws::ws))
         .route("/api/v1/openapi.json", get(ops::openapi))
 }
 
@@ -218,10 +249,12 @@ pub fn router() -> Router<AppState> {
         chat::scheduled::create, chat::scheduled::list, chat::scheduled::cancel,
         chat::files::upload,
         chat::presence::list, chat::presence::put_status, chat::presence::put_dnd,
+        meet::join::join, meet::create, meet::list, meet::get, meet::patch, meet::end,
+        meet::participants, meet::mute_all, meet::actions::act, meet::actions::rename,
         crate::gateway::ws,
         ops::openapi,
     ),
-    components(schemas(Language)),
+    components(schemas(Language, meet::actions::ParticipantActionDto)),
     modifiers(&SecuritySchemes),
     // Every operation needs a signed-in caller unless it says otherwise (`security: [{}]`).
     security(("session" = []), ("token" = [])),
@@ -231,6 +264,7 @@ pub fn router() -> Router<AppState> {
         (name = "me", description = "The signed-in person: profile, sessions, two-factor login, API tokens, files."),
         (name = "orgs", description = "An organisation: settings, members, units, invites, staff import, audit log."),
         (name = "chat", description = "Channels, direct messages and groups: messages, threads, reactions, files, read positions, scheduled messages, presence."),
+        (name = "meetings", description = "Video meetings: the public join by number and passcode, meetings of an organisation, host controls."),
         (name = "realtime", description = "The WebSocket that pushes events to the web app."),
         (name = "ops", description = "Operations: this document."),
     )

@@ -597,7 +597,7 @@ async fn messages_threads_reactions_edits_pins() {
         let mut seen = 0;
         loop {
             replay.send_json(json!({"type": "ping"})).await;
-            let mut done = false;
+            let done;
             loop {
                 let v = replay.next_json().await;
                 if v["type"] == "pong" {

@@ -12,6 +12,8 @@ mod chat;
 mod cluster;
 mod files;
 mod imports;
+mod meet;
+mod meet_media;
 mod members;
 mod races;
 mod realtime;

@@ -10,12 +10,15 @@ use serde_json::{json, Value};
 
 use crate::common::{on_both, str_of, Client, Resp, TestServer, User};
 
-/// The least role an operation needs (with the body given below).
+/// The least role an operation needs (with the body given below). `MeetingHost` is not an
+/// organisation role: the meeting's host (or a cohost) — every other member gets 403
+/// `meeting.not_host`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum MinRole {
     Member,
     Hr,
     Admin,
+    MeetingHost,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -42,7 +45,7 @@ const fn op(method: &'static str, path: &'static str, min: MinRole, body: Body) 
 }
 
 use Body::{Csv, Json, None as NoBody};
-use MinRole::{Admin, Hr, Member};
+use MinRole::{Admin, Hr, MeetingHost, Member};
 
 /// Every organisation operation and the least role it needs. A new endpoint fails the test
 /// until it is added here.
@@ -183,6 +186,26 @@ const OPERATIONS: &[Operation] = &[
     ),
     op("post", "/api/v1/orgs/{org_id}/chat/files", Member, NoBody),
     op("get", "/api/v1/orgs/{org_id}/chat/presence", Member, NoBody),
+    // Meetings. Running one needs its host (or a cohost), whatever the organisation role.
+    op("get", "/api/v1/orgs/{org_id}/meetings", Member, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/meetings", Member, Json(r#"{"title": "Rapat Penyusup"}"#)),
+    op("get", "/api/v1/orgs/{org_id}/meetings/{meeting_id}", Member, NoBody),
+    op("patch", "/api/v1/orgs/{org_id}/meetings/{meeting_id}", MeetingHost, Json(r#"{"locked": true}"#)),
+    op("post", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/end", MeetingHost, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/mute-all", MeetingHost, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants", MeetingHost, NoBody),
+    op(
+        "post",
+        "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants/{participant_id}/{action}",
+        MeetingHost,
+        NoBody,
+    ),
+    op(
+        "post",
+        "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants/{participant_id}/rename",
+        MeetingHost,
+        Json(r#"{"name": "Penyusup"}"#),
+    ),
 ];
 
 const CSV: &str = "nama;email\nPenyusup;penyusup@luar.go.id\n";
@@ -198,6 +221,9 @@ struct Ids {
     conversation: String,
     message: String,
     scheduled: String,
+    meeting: String,
+    /// The host's own participant row in `meeting`.
+    participant: String,
 }
 
 /// An organisation with one of everything.
@@ -243,6 +269,20 @@ async fn populate(owner: &User, member: &User) -> Ids {
         )
         .await
         .expect(201);
+    let meeting = c
+        .post(
+            &owner.org_path("/meetings"),
+            json!({"title": "Rapat Rahasia"}),
+        )
+        .await
+        .expect(201);
+    let joined = c
+        .post(
+            "/api/v1/meet/join",
+            json!({"number": meeting["number"], "passcode": meeting["passcode"]}),
+        )
+        .await
+        .expect(200);
     Ids {
         org: owner.org_id.clone(),
         user: member.id.clone(),
@@ -252,6 +292,8 @@ async fn populate(owner: &User, member: &User) -> Ids {
         conversation,
         message: str_of(&message["id"]),
         scheduled: str_of(&scheduled["id"]),
+        meeting: str_of(&meeting["id"]),
+        participant: str_of(&joined["participant"]["id"]),
     }
 }
 
@@ -271,6 +313,9 @@ fn fill(path: &str, org: &str, rest: &Ids) -> String {
             "conversation_id" => rest.conversation.clone(),
             "message_id" => rest.message.clone(),
             "scheduled_id" => rest.scheduled.clone(),
+            "meeting_id" => rest.meeting.clone(),
+            "participant_id" => rest.participant.clone(),
+            "action" => "mute".to_string(),
             "emoji" => "%F0%9F%91%8D".to_string(),
             _ => uuid::Uuid::now_v7().to_string(),
         };
@@ -305,6 +350,7 @@ async fn snapshot(owner: &User) -> Vec<Value> {
         "/chat/conversations",
         "/chat/channels",
         "/chat/scheduled",
+        "/meetings",
     ] {
         out.push(owner.client.get(&owner.org_path(rest)).await.expect(200));
     }
@@ -406,7 +452,12 @@ async fn every_org_operation_is_isolated_and_role_checked() {
             for (role, user) in [(Member, &member_a), (Hr, &hr_a)] {
                 let r = call(&user.client, op, &path).await;
                 let ok = if role < op.min {
-                    (r.status, r.code()) == (403, "auth.forbidden")
+                    let code = if op.min == MeetingHost {
+                        "meeting.not_host"
+                    } else {
+                        "auth.forbidden"
+                    };
+                    (r.status, r.code()) == (403, code)
                 } else if op.method == "get" {
                     r.status == 200
                 } else {

@@ -118,6 +118,8 @@ impl TestServer {
             data_dir: data.path().to_path_buf(),
             database_url: Some(db.url.clone()),
             db_max_connections: 4,
+            media_port: 0,
+            media_bind: std::net::IpAddr::from([127, 0, 0, 1]),
             ..Config::default()
         };
         (options.configure)(&mut config);
