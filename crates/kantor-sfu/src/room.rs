@@ -256,6 +256,8 @@ struct Peer {
     /// Sources the host stopped (mic muted / camera stopped) until the peer turns them on.
     blocked: HashSet<Source>,
     bwe_bps: Option<u64>,
+    /// Last desired bitrate given to the subscribe connection's estimator.
+    desired_bps: u64,
     loudness: f32,
     last_voice: Option<Instant>,
 }
@@ -270,6 +272,7 @@ pub struct Room {
     out: VecDeque<Output>,
     stats: RoomStats,
     next_tick: Option<Instant>,
+    next_remb: Option<Instant>,
     speaker: Option<(PeerId, Instant)>,
 }
 
@@ -277,6 +280,7 @@ const TICK: Duration = Duration::from_millis(200);
 const LAYER_IDLE: Duration = Duration::from_millis(1500);
 const LABEL_WAIT: Duration = Duration::from_secs(2);
 const SPEAKER_HOLD: Duration = Duration::from_millis(1500);
+const REMB_EVERY: Duration = Duration::from_secs(1);
 
 impl Room {
     pub fn new(config: RoomConfig) -> Room {
@@ -290,6 +294,7 @@ impl Room {
             out: VecDeque::new(),
             stats: RoomStats::default(),
             next_tick: None,
+            next_remb: None,
             speaker: None,
         }
     }
@@ -1041,6 +1046,8 @@ impl Room {
             .max(1) as u64;
         let budget = p.bwe_bps.map(|b| b / visible);
         let mut targets = Vec::new();
+        // What the subscriber would take with no bandwidth limit: the estimator probes up to it.
+        let mut desired: u64 = 300_000;
         for (i, o) in p.outs.iter().enumerate() {
             if o.source.kind() != MediaKind::Video || !matches!(o.state, OutState::Open(_)) {
                 continue;
@@ -1060,6 +1067,21 @@ impl Room {
             let active = track
                 .active
                 .map(|a| a.is_some_and(|t| now.saturating_duration_since(t) < LAYER_IDLE));
+            if want.visible && !p.audio_only {
+                desired += if track.simulcast {
+                    let unlimited = choose_layer(
+                        want,
+                        p.data_saver,
+                        false,
+                        None,
+                        self.config.layer_bps,
+                        [true; 3],
+                    );
+                    unlimited.map_or(0, |l| self.config.layer_bps[usize::from(l)])
+                } else {
+                    self.config.cap_screen_bps / 2
+                };
+            }
             let target = if !track.simulcast {
                 (want.visible && !p.audio_only).then_some(0)
             } else {
@@ -1080,6 +1102,16 @@ impl Room {
                     if o.video.target() != target {
                         o.video.set_target(target);
                     }
+                }
+            }
+            if p.desired_bps != desired {
+                p.desired_bps = desired;
+                if let Some(conn) = p
+                    .sub
+                    .and_then(|i| self.conns.get_mut(i))
+                    .and_then(Option::as_mut)
+                {
+                    conn.rtc.bwe().set_desired_bitrate(Bitrate::bps(desired));
                 }
             }
         }
@@ -1308,6 +1340,44 @@ impl Room {
             self.reselect(id, now);
         }
         self.pick_speaker(now);
+        if self.next_remb.is_none_or(|t| now >= t) {
+            self.next_remb = Some(now + REMB_EVERY);
+            self.send_caps();
+        }
+    }
+
+    /// Tells each publisher its cap by REMB on every received stream: browsers keep their
+    /// send rate under it (the token bucket drops what still goes over).
+    fn send_caps(&mut self) {
+        let mut dirty = Vec::new();
+        for p in self.peers.values() {
+            let Some(idx) = p.publ else { continue };
+            let Some(conn) = self.conns.get_mut(idx).and_then(Option::as_mut) else {
+                continue;
+            };
+            let mut api = conn.rtc.direct_api();
+            for t in &p.published {
+                let cap = match t.source {
+                    Some(Source::Mic) | None => continue,
+                    Some(Source::Cam) => self.config.cap_cam_bps,
+                    Some(Source::Screen) => self.config.cap_screen_bps,
+                };
+                let rids: Vec<Option<Rid>> = if t.simulcast {
+                    LAYER_RIDS.iter().map(|r| Some(Rid::from(*r))).collect()
+                } else {
+                    vec![None]
+                };
+                for rid in rids {
+                    if let Some(rx) = api.stream_rx_by_mid(t.mid, rid) {
+                        rx.request_remb(Bitrate::bps(cap));
+                    }
+                }
+            }
+            dirty.push(idx);
+        }
+        for d in dirty {
+            self.mark(d);
+        }
     }
 
     fn pick_speaker(&mut self, now: Instant) {

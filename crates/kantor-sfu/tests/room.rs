@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use kantor_sfu::forward::Want;
-use kantor_sfu::room::{Output, Room, RoomConfig, Signal, TrackInfo};
+use kantor_sfu::room::{Output, Room, RoomConfig, Signal, Source, TrackInfo};
 use kantor_sfu::synthetic::{PublishPlan, Synthetic};
 use uuid::Uuid;
 
@@ -20,14 +20,24 @@ struct Net {
     /// Signalling to deliver to peers.
     signals: Vec<(Uuid, Signal)>,
     speaker: Option<Uuid>,
+    /// Per receiving peer: subscribe mid → whose track, from the latest offer.
+    tracks: HashMap<Uuid, BTreeMap<String, TrackInfo>>,
+    /// Tile size each peer asks for.
+    tile: HashMap<Uuid, (u32, u32)>,
+    /// Simulated time per step: datagrams sent within a step arrive together at its end.
+    step: Duration,
 }
 
 impl Net {
     fn new() -> Net {
+        Net::with(RoomConfig::default())
+    }
+
+    fn with(config: RoomConfig) -> Net {
         let now = Instant::now();
         let room = Room::new(RoomConfig {
             candidates: vec![SFU.parse().expect("addr")],
-            ..RoomConfig::default()
+            ..config
         });
         Net {
             now,
@@ -35,6 +45,9 @@ impl Net {
             peers: Vec::new(),
             signals: Vec::new(),
             speaker: None,
+            tracks: HashMap::new(),
+            tile: HashMap::new(),
+            step: Duration::from_millis(5),
         }
     }
 
@@ -54,7 +67,6 @@ impl Net {
         let (sdp, labels) = self.peers[i].1.publish_offer(plan);
         let id = self.peers[i].0;
         self.room.pub_offer(id, &sdp, self.now);
-        let labels: Vec<(String, kantor_sfu::room::Source)> = labels;
         self.room.label_tracks(id, &labels, self.now);
         self.pump();
     }
@@ -91,8 +103,10 @@ impl Net {
                     Signal::SubOffer { sdp, tracks } => {
                         let answer = p.1.sub_offer(&sdp, self.now).expect("sub offer");
                         self.room.sub_answer(id, &answer, self.now);
-                        let view = view_of(&tracks, 640, 360);
+                        let (w, h) = self.tile.get(&id).copied().unwrap_or((640, 360));
+                        let view = view_of(&tracks, w, h);
                         self.room.set_view(id, view, self.now);
+                        self.tracks.insert(id, tracks);
                     }
                     Signal::Error { code, message } => panic!("{code}: {message}"),
                 }
@@ -117,13 +131,40 @@ impl Net {
     fn run(&mut self, d: Duration) {
         let end = self.now + d;
         while self.now < end {
-            self.now += Duration::from_millis(5);
+            self.now += self.step;
             self.room.handle_timeout(self.now);
             for (_, p, _) in &mut self.peers {
                 p.handle_timeout(self.now);
             }
             self.pump();
         }
+    }
+
+    /// Shows every remote video of peer `i` at `w`×`h`.
+    fn set_tile(&mut self, i: usize, w: u32, h: u32) {
+        let id = self.peers[i].0;
+        self.tile.insert(id, (w, h));
+        if let Some(tracks) = self.tracks.get(&id) {
+            let view = view_of(tracks, w, h);
+            self.room.set_view(id, view, self.now);
+        }
+        self.pump();
+    }
+
+    /// (packets, bytes, lost) peer `i` received so far from peer `from`'s camera.
+    fn from_cam(&self, i: usize, from: usize) -> (u64, u64, u64) {
+        let from_id = self.peers[from].0;
+        let Some(tracks) = self.tracks.get(&self.peers[i].0) else {
+            return (0, 0, 0);
+        };
+        let s = self.peers[i].1.stats.lock().expect("stats");
+        tracks
+            .iter()
+            .filter(|(_, t)| t.peer == from_id && t.source == Source::Cam)
+            .filter_map(|(mid, _)| s.received.get(mid))
+            .fold((0, 0, 0), |a, r| {
+                (a.0 + r.packets, a.1 + r.bytes, a.2 + r.lost())
+            })
     }
 
     fn videos_received(&self, i: usize) -> usize {
@@ -138,7 +179,7 @@ impl Net {
 fn view_of(tracks: &BTreeMap<String, TrackInfo>, w: u32, h: u32) -> HashMap<String, Want> {
     tracks
         .values()
-        .filter(|t| t.source != kantor_sfu::room::Source::Mic)
+        .filter(|t| t.source != Source::Mic)
         .map(|t| {
             (
                 t.track.clone(),
@@ -176,4 +217,128 @@ fn three_peers_receive_each_others_video_and_audio() {
     let stats = net.room.stats();
     assert!(stats.forwarded_packets > 1000, "{stats:?}");
     assert!(net.speaker.is_some(), "someone is speaking");
+}
+
+#[test]
+fn the_layer_follows_the_tile_and_the_stream_stays_continuous() {
+    let mut net = Net::new();
+    // Fine steps: coarse ones look like queueing delay to the bandwidth estimator.
+    net.step = Duration::from_millis(1);
+    net.add();
+    net.add();
+    net.set_tile(1, 320, 180);
+    net.publish(0, PublishPlan::default());
+    net.run(Duration::from_secs(3));
+    let (_, b0, _) = net.from_cam(1, 0);
+    net.run(Duration::from_secs(2));
+    let (_, b1, lost_small) = net.from_cam(1, 0);
+    let small_bps = (b1 - b0) * 8 / 2;
+    assert!(
+        (100_000..250_000).contains(&small_bps),
+        "a 320×180 tile gets the q layer (~150 kbps): {small_bps}"
+    );
+    // A big tile: the f layer after its next keyframe, numbering continuous (no loss seen).
+    net.set_tile(1, 1280, 720);
+    net.run(Duration::from_secs(3));
+    let (_, b2, _) = net.from_cam(1, 0);
+    net.run(Duration::from_secs(2));
+    let (_, b3, lost_big) = net.from_cam(1, 0);
+    let big_bps = (b3 - b2) * 8 / 2;
+    assert!(
+        big_bps > 1_000_000,
+        "a 1280×720 tile gets the f layer: {big_bps}"
+    );
+    assert_eq!(
+        (lost_small, lost_big),
+        (0, 0),
+        "the switch left no sequence gap"
+    );
+    // Hidden: nothing more.
+    let id = net.peers[1].0;
+    net.room.set_view(id, HashMap::new(), net.now);
+    net.run(Duration::from_millis(300));
+    let (p4, _, _) = net.from_cam(1, 0);
+    net.run(Duration::from_secs(1));
+    assert_eq!(net.from_cam(1, 0).0, p4, "a hidden tile gets no video");
+}
+
+#[test]
+fn data_saver_keeps_the_lowest_layer() {
+    let mut net = Net::new();
+    net.add();
+    net.add();
+    net.set_tile(1, 1280, 720);
+    net.publish(0, PublishPlan::default());
+    let id = net.peers[1].0;
+    net.room.set_mode(id, true, false, net.now);
+    net.run(Duration::from_secs(3));
+    let (_, b0, _) = net.from_cam(1, 0);
+    net.run(Duration::from_secs(2));
+    let (_, b1, _) = net.from_cam(1, 0);
+    let bps = (b1 - b0) * 8 / 2;
+    assert!(bps < 250_000, "hemat data: the q layer only ({bps} bps)");
+}
+
+#[test]
+fn a_removed_peer_stops_at_once_and_its_tracks_are_withdrawn() {
+    let mut net = Net::new();
+    for _ in 0..3 {
+        net.add();
+    }
+    for i in 0..3 {
+        net.publish(i, PublishPlan::default());
+    }
+    net.run(Duration::from_secs(3));
+    assert!(net.from_cam(0, 2).0 > 50);
+    let gone = net.peers[2].0;
+    net.room.remove_peer(gone, net.now);
+    net.pump();
+    let before = net.from_cam(0, 2).0;
+    net.run(Duration::from_secs(1));
+    assert_eq!(
+        net.from_cam(0, 2).0,
+        before,
+        "nothing more from a removed peer"
+    );
+    for i in 0..2 {
+        let tracks = &net.tracks[&net.peers[i].0];
+        assert!(
+            tracks.values().all(|t| t.peer != gone),
+            "peer {i}'s latest offer no longer carries the removed peer's tracks"
+        );
+    }
+    // The others go on.
+    let (p, _, _) = net.from_cam(0, 1);
+    net.run(Duration::from_secs(1));
+    assert!(net.from_cam(0, 1).0 > p + 20);
+    assert_eq!(net.room.peer_count(), 2);
+}
+
+#[test]
+fn a_sender_above_its_cap_is_clamped() {
+    let mut net = Net::with(RoomConfig {
+        cap_cam_bps: 1_000_000,
+        ..RoomConfig::default()
+    });
+    net.add();
+    net.add();
+    net.set_tile(1, 1280, 720);
+    net.publish(
+        0,
+        PublishPlan {
+            layer_bps: [150_000, 500_000, 4_000_000],
+            ..PublishPlan::default()
+        },
+    );
+    net.run(Duration::from_secs(3));
+    let (_, b0, _) = net.from_cam(1, 0);
+    net.run(Duration::from_secs(3));
+    let (_, b1, _) = net.from_cam(1, 0);
+    let bps = (b1 - b0) * 8 / 3;
+    assert!(bps <= 1_100_000, "forwarded at most the cap: {bps}");
+    assert!(
+        net.room.stats().clamped_packets > 100,
+        "{:?}",
+        net.room.stats()
+    );
 }
