@@ -389,3 +389,75 @@ async fn host_mute_stops_audio_and_removal_ends_media() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_guest_sends_no_media_and_deactivation_ends_a_members_media() {
+    on_both(|backend| async move {
+        let server = TestServer::start(backend).await;
+        let owner = server.setup_owner().await;
+        let ani = server.seed_member(&owner.org_id, Role::Member).await;
+        let (meeting_id, number, passcode) = meeting(&owner).await;
+        let joined_host = join(&owner.client, &number, &passcode, None).await;
+        let mut host = Participant::enter(&owner.client, &joined_host, (320, 180)).await;
+        host.expect("welcome").await;
+
+        // A guest waits: the socket opens, but media is refused until admitted.
+        let guest_client = server.client();
+        let joined = join(&guest_client, &number, &passcode, Some("Tamu Dinas PU")).await;
+        assert_eq!(joined["participant"]["state"], "waiting");
+        let mut guest = Participant::enter(&guest_client, &joined, (320, 180)).await;
+        guest.expect("waiting").await;
+        // The host's waiting list gains the guest once their socket is there.
+        loop {
+            let list = host.expect("waiting_list").await;
+            if list["waiting"][0]["id"] == json!(guest.id) {
+                break;
+            }
+        }
+        let (sdp, _) = guest
+            .peer
+            .publish(PublishPlan::default())
+            .await
+            .expect("offer");
+        guest
+            .send
+            .send(json!({"t": "pub_offer", "sdp": sdp}))
+            .expect("send");
+        assert_eq!(guest.expect("error").await["code"], "meeting.not_admitted");
+        owner
+            .client
+            .post(
+                &owner.org_path(&format!(
+                    "/meetings/{meeting_id}/participants/{}/admit",
+                    guest.id
+                )),
+                json!({}),
+            )
+            .await
+            .expect(204);
+        guest.expect("admitted").await;
+        guest.expect("welcome").await;
+
+        // A member in the call is deactivated: their media ends at once.
+        let joined = join(&ani.client, &number, &passcode, None).await;
+        let mut a = Participant::enter(&ani.client, &joined, (320, 180)).await;
+        a.expect("welcome").await;
+        a.publish(PublishPlan::default()).await;
+        wait_for("host hears ani", || host.audio_packets() > 20).await;
+        owner
+            .client
+            .post_empty(&owner.org_path(&format!("/members/{}/deactivate", ani.id)))
+            .await
+            .expect(200);
+        a.expect("removed").await;
+        host.expect("peer_left").await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let after = host.audio_packets();
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert!(
+            host.audio_packets() <= after + 2,
+            "no media after deactivation"
+        );
+    })
+    .await;
+}
