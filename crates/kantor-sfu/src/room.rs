@@ -281,6 +281,8 @@ const LAYER_IDLE: Duration = Duration::from_millis(1500);
 const LABEL_WAIT: Duration = Duration::from_secs(2);
 const SPEAKER_HOLD: Duration = Duration::from_millis(1500);
 const REMB_EVERY: Duration = Duration::from_secs(1);
+/// Where each subscriber's bandwidth estimate starts.
+const INITIAL_BWE_BPS: u64 = 2_000_000;
 
 impl Room {
     pub fn new(config: RoomConfig) -> Room {
@@ -621,7 +623,7 @@ impl Room {
             },
         );
         if kind == ConnKind::Subscribe {
-            config = config.enable_bwe(Some(Bitrate::kbps(1_000)));
+            config = config.enable_bwe(Some(Bitrate::bps(INITIAL_BWE_BPS)));
         }
         let mut rtc = config.build(now);
         for addr in &self.config.candidates {
@@ -1044,7 +1046,10 @@ impl Room {
             })
             .count()
             .max(1) as u64;
-        let budget = p.bwe_bps.map(|b| b / visible);
+        let budget = p
+            .bwe_bps
+            .filter(|b| *b < INITIAL_BWE_BPS)
+            .map(|b| b / visible);
         let mut targets = Vec::new();
         // What the subscriber would take with no bandwidth limit: the estimator probes up to it.
         let mut desired: u64 = 300_000;

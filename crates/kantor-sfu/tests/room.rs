@@ -152,7 +152,7 @@ impl Net {
     }
 
     /// (packets, bytes, lost) peer `i` received so far from peer `from`'s camera.
-    fn from_cam(&self, i: usize, from: usize) -> (u64, u64, u64) {
+    fn cam_from(&self, i: usize, from: usize) -> (u64, u64, u64) {
         let from_id = self.peers[from].0;
         let Some(tracks) = self.tracks.get(&self.peers[i].0) else {
             return (0, 0, 0);
@@ -229,9 +229,9 @@ fn the_layer_follows_the_tile_and_the_stream_stays_continuous() {
     net.set_tile(1, 320, 180);
     net.publish(0, PublishPlan::default());
     net.run(Duration::from_secs(3));
-    let (_, b0, _) = net.from_cam(1, 0);
+    let (_, b0, _) = net.cam_from(1, 0);
     net.run(Duration::from_secs(2));
-    let (_, b1, lost_small) = net.from_cam(1, 0);
+    let (_, b1, lost_small) = net.cam_from(1, 0);
     let small_bps = (b1 - b0) * 8 / 2;
     assert!(
         (100_000..250_000).contains(&small_bps),
@@ -240,9 +240,9 @@ fn the_layer_follows_the_tile_and_the_stream_stays_continuous() {
     // A big tile: the f layer after its next keyframe, numbering continuous (no loss seen).
     net.set_tile(1, 1280, 720);
     net.run(Duration::from_secs(3));
-    let (_, b2, _) = net.from_cam(1, 0);
+    let (_, b2, _) = net.cam_from(1, 0);
     net.run(Duration::from_secs(2));
-    let (_, b3, lost_big) = net.from_cam(1, 0);
+    let (_, b3, lost_big) = net.cam_from(1, 0);
     let big_bps = (b3 - b2) * 8 / 2;
     assert!(
         big_bps > 1_000_000,
@@ -257,9 +257,9 @@ fn the_layer_follows_the_tile_and_the_stream_stays_continuous() {
     let id = net.peers[1].0;
     net.room.set_view(id, HashMap::new(), net.now);
     net.run(Duration::from_millis(300));
-    let (p4, _, _) = net.from_cam(1, 0);
+    let (p4, _, _) = net.cam_from(1, 0);
     net.run(Duration::from_secs(1));
-    assert_eq!(net.from_cam(1, 0).0, p4, "a hidden tile gets no video");
+    assert_eq!(net.cam_from(1, 0).0, p4, "a hidden tile gets no video");
 }
 
 #[test]
@@ -272,9 +272,9 @@ fn data_saver_keeps_the_lowest_layer() {
     let id = net.peers[1].0;
     net.room.set_mode(id, true, false, net.now);
     net.run(Duration::from_secs(3));
-    let (_, b0, _) = net.from_cam(1, 0);
+    let (_, b0, _) = net.cam_from(1, 0);
     net.run(Duration::from_secs(2));
-    let (_, b1, _) = net.from_cam(1, 0);
+    let (_, b1, _) = net.cam_from(1, 0);
     let bps = (b1 - b0) * 8 / 2;
     assert!(bps < 250_000, "hemat data: the q layer only ({bps} bps)");
 }
@@ -289,14 +289,14 @@ fn a_removed_peer_stops_at_once_and_its_tracks_are_withdrawn() {
         net.publish(i, PublishPlan::default());
     }
     net.run(Duration::from_secs(3));
-    assert!(net.from_cam(0, 2).0 > 50);
+    assert!(net.cam_from(0, 2).0 > 50);
     let gone = net.peers[2].0;
     net.room.remove_peer(gone, net.now);
     net.pump();
-    let before = net.from_cam(0, 2).0;
+    let before = net.cam_from(0, 2).0;
     net.run(Duration::from_secs(1));
     assert_eq!(
-        net.from_cam(0, 2).0,
+        net.cam_from(0, 2).0,
         before,
         "nothing more from a removed peer"
     );
@@ -308,9 +308,9 @@ fn a_removed_peer_stops_at_once_and_its_tracks_are_withdrawn() {
         );
     }
     // The others go on.
-    let (p, _, _) = net.from_cam(0, 1);
+    let (p, _, _) = net.cam_from(0, 1);
     net.run(Duration::from_secs(1));
-    assert!(net.from_cam(0, 1).0 > p + 20);
+    assert!(net.cam_from(0, 1).0 > p + 20);
     assert_eq!(net.room.peer_count(), 2);
 }
 
@@ -331,9 +331,9 @@ fn a_sender_above_its_cap_is_clamped() {
         },
     );
     net.run(Duration::from_secs(3));
-    let (_, b0, _) = net.from_cam(1, 0);
+    let (_, b0, _) = net.cam_from(1, 0);
     net.run(Duration::from_secs(3));
-    let (_, b1, _) = net.from_cam(1, 0);
+    let (_, b1, _) = net.cam_from(1, 0);
     let bps = (b1 - b0) * 8 / 3;
     assert!(bps <= 1_100_000, "forwarded at most the cap: {bps}");
     assert!(

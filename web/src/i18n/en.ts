@@ -197,6 +197,7 @@ export const en: Messages = {
       bad_message: 'The server did not understand a message from the app.',
       not_admitted: 'You have not been let into the meeting yet.',
       media_unavailable: 'Video meetings are not available on this server.',
+      slow_down: 'Too many messages. Wait a moment.',
       token_invalid: 'Your access to this meeting is no longer valid. Join again.',
     },
   },

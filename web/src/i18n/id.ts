@@ -197,6 +197,7 @@ export const id = {
       bad_message: 'Server tidak memahami pesan dari aplikasi.',
       not_admitted: 'Anda belum diizinkan masuk ke rapat.',
       media_unavailable: 'Rapat video belum tersedia di server ini.',
+      slow_down: 'Terlalu banyak pesan. Tunggu sebentar.',
       token_invalid: 'Akses rapat Anda sudah tidak berlaku. Gabung lagi.',
     },
   },

@@ -121,6 +121,7 @@ describe('locales', () => {
       'meeting.not_admitted',
       'meeting.token_invalid',
       'meeting.media_unavailable',
+      'meeting.slow_down',
       'validation.failed',
     ];
     for (const code of codes) {

@@ -116,6 +116,10 @@ const CHAT_HISTORY: usize = 200;
 const MAX_VIEW_TRACKS: usize = 100;
 /// A room with no sockets closes after this long.
 const IDLE_CLOSE: Duration = Duration::from_secs(30);
+/// A participant whose socket dropped keeps their place this long (to reconnect).
+const RECONNECT_GRACE: Duration = Duration::from_secs(20);
+/// Chat messages a participant may send per 10 seconds.
+const CHAT_PER_10S: usize = 10;
 
 #[derive(Default)]
 struct Live {
@@ -125,6 +129,7 @@ struct Live {
     hand: bool,
     quality: Option<u8>,
     last_reaction: Option<Instant>,
+    recent_chat: VecDeque<Instant>,
 }
 
 struct Socket {
@@ -146,6 +151,9 @@ struct Actor {
     packets_tx: mpsc::Sender<Packet>,
     speaker: Option<ParticipantId>,
     closing: bool,
+    /// Sockets that went away without `leave`: after a grace period (a reconnect keeps their
+    /// place) they are recorded as left.
+    departed: HashMap<ParticipantId, Instant>,
 }
 
 /// Runs a room until it is idle or its meeting ends.
@@ -175,6 +183,7 @@ pub async fn run(
         packets_tx,
         speaker: None,
         closing: false,
+        departed: HashMap::new(),
     };
     actor.reload().await;
     let mut idle_since = Some(Instant::now());
@@ -206,6 +215,7 @@ pub async fn run(
             }
         }
         actor.flush();
+        actor.settle_departures(false).await;
         if actor.closing {
             break;
         }
@@ -218,8 +228,12 @@ pub async fn run(
             idle_since = None;
         }
     }
+    actor.settle_departures(true).await;
     let state = actor.state.clone();
     actor.media.remove_room(meeting_id);
+    // Close the inputs first so the registry sees this room as gone.
+    drop(inputs);
+    drop(packets);
     state.rooms.closed(meeting_id);
 }
 
@@ -234,6 +248,7 @@ impl Actor {
             RoomInput::Detach { participant, conn } => {
                 if self.sockets.get(&participant).map(|s| s.conn) == Some(conn) {
                     self.sockets.remove(&participant);
+                    self.departed.insert(participant, Instant::now());
                     self.leave_media(participant);
                     self.send_waiting_list();
                 }
@@ -417,6 +432,22 @@ impl Actor {
                         "chat text must be 1 to 2000 characters",
                     );
                 }
+                let live = self.live.entry(pid).or_default();
+                while live
+                    .recent_chat
+                    .front()
+                    .is_some_and(|t| t.elapsed() >= Duration::from_secs(10))
+                {
+                    live.recent_chat.pop_front();
+                }
+                if live.recent_chat.len() >= CHAT_PER_10S {
+                    return self.error(
+                        pid,
+                        "meeting.slow_down",
+                        "too many messages; wait a moment",
+                    );
+                }
+                live.recent_chat.push_back(now);
                 let name = self
                     .participants
                     .get(&pid)
@@ -437,6 +468,30 @@ impl Actor {
                     live.quality = Some(q);
                     self.announce(pid);
                 }
+            }
+        }
+    }
+
+    /// Records as left those whose socket has been gone longer than the grace period (all of
+    /// them when the room closes).
+    async fn settle_departures(&mut self, all: bool) {
+        if self.departed.is_empty() {
+            return;
+        }
+        let due: Vec<ParticipantId> = self
+            .departed
+            .iter()
+            .filter(|(_, at)| all || at.elapsed() >= RECONNECT_GRACE)
+            .map(|(p, _)| *p)
+            .collect();
+        for pid in due {
+            self.departed.remove(&pid);
+            if self.sockets.contains_key(&pid) {
+                continue;
+            }
+            let now = self.state.clock.now_ms();
+            if let Err(e) = self.state.store.set_left(pid, now).await {
+                tracing::warn!(error = %e, "could not record a participant as left");
             }
         }
     }
