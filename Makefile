@@ -30,7 +30,7 @@ DEBUG_BIN := $(CARGO_TARGET_DIR)/debug/kantor
 help:
 	@echo 'make run        build the web app and the release binary, then start `kantor serve`'
 	@echo 'make test       everything: Rust (SQLite + PostgreSQL), web, size, API drift, e2e'
-	@echo 'make bench      release build, then kantor-bench http, startup, import and chat-history'
+	@echo 'make bench      release build, then kantor-bench http, startup, import, chat-history, sfu, meeting-join'
 	@echo 'make fmt        cargo fmt'
 	@echo 'make lint       cargo fmt --check, clippy -D warnings (and the web lint if defined)'
 	@echo 'make web        build the web app into web/dist'
@@ -55,6 +55,8 @@ bench: setup
 	KANTOR_BIN=$(RELEASE_BIN) $(CARGO_TARGET_DIR)/release/kantor-bench startup
 	KANTOR_BIN=$(RELEASE_BIN) $(CARGO_TARGET_DIR)/release/kantor-bench import
 	KANTOR_BIN=$(RELEASE_BIN) $(CARGO_TARGET_DIR)/release/kantor-bench chat-history
+	KANTOR_BIN=$(RELEASE_BIN) $(CARGO_TARGET_DIR)/release/kantor-bench sfu
+	KANTOR_BIN=$(RELEASE_BIN) $(CARGO_TARGET_DIR)/release/kantor-bench meeting-join
 
 fmt:
 	$(CARGO) fmt --all

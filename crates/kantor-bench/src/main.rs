@@ -16,6 +16,12 @@
 //! - `chat-history`: random pages of 50 from a channel of `--messages` (100,000) messages.
 //! - `chat-store`: no server; `--requests` chat posts replayed through `kantor_store` one at a
 //!   time, timing the transaction's statements, its commit and the relay's numbering apart.
+//! - `sfu`: one publisher (three simulcast layers + audio) and `--subscribers` (300) synthetic
+//!   guests watching it at 640×360, the server pinned to CPU 0 and this process to CPU 1; over
+//!   `--seconds` (20): packets forwarded per second, the server's CPU, video streams per core,
+//!   loss on the video m-lines, and whether this process was saturated.
+//! - `meeting-join`: `--joins` (30) guests join one after another while a publisher sends; each
+//!   timed from `POST /meet/join` to its first keyframe (p50/p95).
 //!
 //! # Layout
 //!
@@ -27,12 +33,15 @@
 //! - [`chat_load`]: the WebSocket fan-out ramp.
 //! - [`chat_history`]: the history-paging scenario.
 //! - [`chat_store`]: a chat post's writer work replayed through the store, stage by stage.
+//! - [`meet`]: synthetic meeting participants over the REST join, the meeting WebSocket and
+//!   real media; the sfu and meeting-join scenarios.
 
 mod chat_history;
 mod chat_load;
 mod chat_store;
 mod http;
 mod import;
+mod meet;
 mod seed;
 mod server;
 
@@ -108,6 +117,21 @@ struct Cli {
     /// chat-history: page requests measured.
     #[arg(long, default_value_t = 2000)]
     requests: usize,
+    /// sfu: guests watching the publisher.
+    #[arg(long, default_value_t = 300)]
+    subscribers: usize,
+    /// sfu: measured seconds, once every guest receives video.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// sfu: guests joining at once during the ramp.
+    #[arg(long, default_value_t = 20)]
+    join_concurrency: usize,
+    /// meeting-join: participants joining one after another.
+    #[arg(long, default_value_t = 30)]
+    joins: usize,
+    /// sfu, meeting-join: do not pin the server to CPU 0 and this process to CPU 1.
+    #[arg(long)]
+    no_pin: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -130,9 +154,16 @@ enum Bench {
     ChatHistory,
     /// Diagnosis without a server: --requests posts through the store, stage by stage.
     ChatStore,
+    /// One publisher, --subscribers guests viewing it: forwarding cost and loss.
+    Sfu,
+    /// --joins guests join one after another: join request to first keyframe.
+    MeetingJoin,
 }
 
 const WARMUP: Duration = Duration::from_secs(1);
+/// sfu, meeting-join: the server runs on this CPU and the load generator on the other.
+const SERVER_CPU: &str = "0";
+const BENCH_CPU: &str = "1";
 const STARTUP_RUNS: usize = 5;
 const IDLE_SETTLE: Duration = Duration::from_secs(2);
 
@@ -147,7 +178,7 @@ fn main() {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<String> {
+fn run(mut cli: Cli) -> anyhow::Result<String> {
     if cli.connections == Some(0) || cli.duration_secs == 0 || cli.client_threads == 0 {
         bail!("--connections, --duration-secs and --client-threads must be at least 1");
     }
@@ -155,6 +186,23 @@ fn run(cli: Cli) -> anyhow::Result<String> {
         // Both ends of every socket live on this machine; the server is another process, but
         // this one holds --users sockets plus the posting pool.
         raise_open_files(cli.users as u64 + 1024)?;
+    }
+    let meeting_bench = matches!(cli.bench, Bench::Sfu | Bench::MeetingJoin);
+    if meeting_bench {
+        // Each synthetic participant holds two UDP sockets and a WebSocket; the server the
+        // other end of the WebSocket.
+        let people = if matches!(cli.bench, Bench::Sfu) {
+            cli.subscribers
+        } else {
+            cli.joins
+        };
+        raise_open_files(people as u64 * 4 + 1024)?;
+        if pin_cpus(cli.no_pin) {
+            // Before the runtime starts, so that every thread of this process stays on CPU 1.
+            server::pin_self(BENCH_CPU)?;
+        } else {
+            cli.no_pin = true;
+        }
     }
     let runtime = if cli.client_threads == 1 {
         tokio::runtime::Builder::new_current_thread()
@@ -174,6 +222,8 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             Bench::ChatLoad => chat_load_bench(&cli).await,
             Bench::ChatHistory => chat_history_bench(&cli).await,
             Bench::ChatStore => chat_store_bench(&cli).await,
+            Bench::Sfu => sfu_bench(&cli).await,
+            Bench::MeetingJoin => meeting_join_bench(&cli).await,
         }
     })
 }
@@ -405,6 +455,187 @@ async fn chat_load_on(
     let outcome = result?;
     stopped?;
     Ok((outcome, channels.len(), memberships))
+}
+
+/// Whether the meeting benches pin the server and themselves to separate CPUs: unless told not
+/// to, on a machine with at least two. Asked once, before this process pins itself.
+fn pin_cpus(no_pin: bool) -> bool {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if !no_pin && cpus < 2 {
+        eprintln!("only {cpus} CPU available: the server and the load generator share it");
+    }
+    !no_pin && cpus >= 2
+}
+
+/// A fresh server (pinned to CPU 0 unless --no-pin) with an organisation; its API token.
+async fn meeting_server(
+    cli: &Cli,
+    dir: &TempDir,
+) -> anyhow::Result<(Kantor, server::Bootstrap, server::Running)> {
+    if cli.url.is_some() || cli.database_url.is_some() {
+        bail!("the meeting benchmarks start their own server on SQLite; --url and --database-url cannot be used with them");
+    }
+    let mut kantor = Kantor::beside_me(dir.path(), None)?;
+    if !cli.no_pin {
+        kantor = kantor.pinned_to(SERVER_CPU);
+    }
+    eprintln!("creating the database and an organisation (kantor admin bootstrap) …");
+    let boot = kantor.bootstrap_org().await?;
+    let server = kantor.start().await?;
+    eprintln!(
+        "server {} (pid {}) ready in {} ms",
+        server.url,
+        server.pid,
+        server.ready_after.as_millis()
+    );
+    Ok((kantor, boot, server))
+}
+
+async fn sfu_bench(cli: &Cli) -> anyhow::Result<String> {
+    if cli.subscribers == 0 || cli.seconds == 0 || cli.join_concurrency == 0 {
+        bail!("sfu needs --subscribers, --seconds and --join-concurrency of at least 1");
+    }
+    let dir = TempDir::new()?;
+    let (kantor, boot, server) = meeting_server(cli, &dir).await?;
+    let options = meet::SfuOptions {
+        subscribers: cli.subscribers,
+        window: Duration::from_secs(cli.seconds),
+        concurrency: cli.join_concurrency,
+        video_timeout: Duration::from_secs(60),
+    };
+    let bound = Duration::from_secs(cli.seconds + 600);
+    let result = tokio::time::timeout(
+        bound,
+        meet::sfu(&server.url, server.pid, &boot.org_id, &boot.token, &options),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "sfu ran past its bound of {} s",
+            bound.as_secs()
+        ))
+    });
+    let stopped = server.stop().await;
+    if result.is_err() {
+        eprintln!("server log (last lines):\n{}", kantor.log_tail());
+    }
+    drop(dir);
+    let o = result?;
+    stopped?;
+    let per_core = o.receiving as f64 / o.sfu_cpu.max(1e-9);
+    let saturated = o.client_cpu >= 0.9;
+    eprintln!(
+        "{} of {} guests received video over {:.1} s: {:.0} packets/s received ({:.0} video), \
+         {:.0} kbit/s of video each, loss {:.3} %, {} keyframes",
+        o.receiving,
+        o.subscribers,
+        o.window.as_secs_f64(),
+        o.received_pps,
+        o.video_pps,
+        o.video_kbps_per_subscriber,
+        o.loss_pct,
+        o.keyframes
+    );
+    eprintln!(
+        "server: {:.0} datagrams/s sent, {:.0} received; {} unrouted, {} dropped (room behind), \
+         {} refused by the socket",
+        o.server_sent_pps,
+        o.server_received_pps,
+        o.server_unrouted,
+        o.server_queue_full,
+        o.server_send_failed
+    );
+    eprintln!(
+        "CPU (cores): server {:.3}, bench {:.3}{}, others {}; {per_core:.0} video streams per \
+         server core",
+        o.sfu_cpu,
+        o.client_cpu,
+        if saturated { " (saturated)" } else { "" },
+        o.other_cpu.map_or("?".into(), |c| format!("{c:.3}"))
+    );
+    Ok(json_line(&[
+        ("bench", json!("sfu")),
+        ("subscribers", json!(o.subscribers)),
+        ("streams_per_core", json!(round(per_core, 1))),
+        ("loss_pct", json!(round(o.loss_pct, 3))),
+        ("sfu_cpu", json!(round(o.sfu_cpu, 3))),
+        ("client_saturated", json!(saturated)),
+        ("client_cpu", json!(round(o.client_cpu, 3))),
+        ("other_cpu", json!(o.other_cpu.map(|c| round(c, 3)))),
+        ("receiving", json!(o.receiving)),
+        ("forwarded_pps", json!(round(o.received_pps, 0))),
+        ("video_pps", json!(round(o.video_pps, 0))),
+        (
+            "video_kbps_each",
+            json!(round(o.video_kbps_per_subscriber, 0)),
+        ),
+        ("keyframes", json!(o.keyframes)),
+        ("publisher_pps", json!(round(o.publisher_pps, 0))),
+        ("server_sent_pps", json!(round(o.server_sent_pps, 0))),
+        (
+            "server_received_pps",
+            json!(round(o.server_received_pps, 0)),
+        ),
+        ("server_unrouted", json!(o.server_unrouted)),
+        ("server_queue_full", json!(o.server_queue_full)),
+        ("server_send_failed", json!(o.server_send_failed)),
+        ("ramp_s", json!(round(o.ramp.as_secs_f64(), 1))),
+        (
+            "all_video_after_s",
+            json!(round(o.all_video_after.as_secs_f64(), 1)),
+        ),
+        ("seconds", json!(round(o.window.as_secs_f64(), 1))),
+        ("pinned", json!(!cli.no_pin)),
+    ]))
+}
+
+async fn meeting_join_bench(cli: &Cli) -> anyhow::Result<String> {
+    if cli.joins == 0 {
+        bail!("meeting-join needs --joins of at least 1");
+    }
+    let dir = TempDir::new()?;
+    let (kantor, boot, server) = meeting_server(cli, &dir).await?;
+    let bound = Duration::from_secs(cli.joins as u64 * 15 + 120);
+    let result = tokio::time::timeout(
+        bound,
+        meet::join(&server.url, &boot.org_id, &boot.token, cli.joins),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "meeting-join ran past its bound of {} s",
+            bound.as_secs()
+        ))
+    });
+    let stopped = server.stop().await;
+    if result.is_err() {
+        eprintln!("server log (last lines):\n{}", kantor.log_tail());
+    }
+    drop(dir);
+    let timings = result?;
+    stopped?;
+    let stage = |f: fn(&meet::JoinTiming) -> Duration, q| {
+        let v: Vec<f64> = timings.iter().map(|t| meet::ms(f(t))).collect();
+        round(meet::quantile(&v, q), 1)
+    };
+    let p50 = stage(|t| t.first_keyframe, 0.5);
+    let p95 = stage(|t| t.first_keyframe, 0.95);
+    let max = stage(|t| t.first_keyframe, 1.0);
+    eprintln!(
+        "join → first keyframe over {} joins: p50 {p50} ms, p95 {p95} ms, max {max} ms",
+        timings.len()
+    );
+    Ok(json_line(&[
+        ("bench", json!("meeting-join")),
+        ("joins", json!(timings.len())),
+        ("p50_ms", json!(p50)),
+        ("p95_ms", json!(p95)),
+        ("max_ms", json!(max)),
+        ("join_p50_ms", json!(stage(|t| t.joined, 0.5))),
+        ("welcome_p50_ms", json!(stage(|t| t.welcome, 0.5))),
+        ("sub_answered_p50_ms", json!(stage(|t| t.answered, 0.5))),
+        ("pinned", json!(!cli.no_pin)),
+    ]))
 }
 
 async fn chat_history_bench(cli: &Cli) -> anyhow::Result<String> {

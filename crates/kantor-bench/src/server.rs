@@ -52,6 +52,9 @@ pub struct Kantor {
     exe: PathBuf,
     data_dir: PathBuf,
     database_url: Option<String>,
+    /// CPUs `kantor serve` is pinned to (`taskset -c`), so it does not share a core with the
+    /// load generator.
+    cpus: Option<String>,
 }
 
 impl Kantor {
@@ -73,13 +76,33 @@ impl Kantor {
             exe,
             data_dir: data_dir.to_path_buf(),
             database_url,
+            cpus: None,
         })
+    }
+
+    /// Runs `kantor serve` under `taskset -c cpus` (the admin commands run unpinned).
+    pub fn pinned_to(mut self, cpus: &str) -> Self {
+        self.cpus = Some(cpus.to_string());
+        self
     }
 
     /// A `kantor` command on this data directory, with none of the caller's `KANTOR_*`
     /// settings (but the log filter) leaking in.
     fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.exe);
+        self.command_pinned(None)
+    }
+
+    /// [`Kantor::command`], under `taskset -c cpus` when given (taskset execs, so the PID is
+    /// the server's).
+    fn command_pinned(&self, cpus: Option<&str>) -> Command {
+        let mut cmd = match cpus {
+            Some(cpus) => {
+                let mut c = Command::new("taskset");
+                c.arg("-c").arg(cpus).arg(&self.exe);
+                c
+            }
+            None => Command::new(&self.exe),
+        };
         for (key, _) in std::env::vars_os() {
             let k = key.to_string_lossy();
             if k.starts_with("KANTOR_") && k != "KANTOR_LOG" {
@@ -153,7 +176,7 @@ impl Kantor {
             .context("cannot open the server log")?;
         let started = Instant::now();
         let mut child = self
-            .command()
+            .command_pinned(self.cpus.as_deref())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(log)
@@ -263,6 +286,21 @@ impl Running {
         }
         Ok(())
     }
+}
+
+/// Pins this process (every thread it has now, and so every one it starts later) to `cpus`
+/// with `taskset -a -p -c`. Call it before starting a runtime.
+pub fn pin_self(cpus: &str) -> anyhow::Result<()> {
+    let status = std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", cpus])
+        .arg(std::process::id().to_string())
+        .stdout(Stdio::null())
+        .status()
+        .context("cannot run taskset (util-linux)")?;
+    if !status.success() {
+        bail!("taskset -a -p -c {cpus} failed ({status})");
+    }
+    Ok(())
 }
 
 /// CPU time a process has used so far (user + system), from /proc/PID/stat.

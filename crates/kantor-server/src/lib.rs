@@ -202,6 +202,13 @@ pub async fn launch(
         let service = app.into_make_service_with_connect_info::<SocketAddr>();
         let result = match tls {
             None => {
+                use axum::serve::ListenerExt;
+                // Small WebSocket frames (signalling, events) must not wait for the peer's
+                // delayed ACK: Nagle cost a meeting join ~40 ms between `welcome` and the
+                // next frames.
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
                 axum::serve(listener, service)
                     .with_graceful_shutdown(graceful)
                     .await

@@ -1,5 +1,7 @@
 //! Prometheus metrics in text format on `/metrics`: request counts and latency histograms by
-//! route, WebSocket connections, database pool and jobs.
+//! route, WebSocket connections, database pool, jobs, and the meeting media socket (datagrams
+//! received, sent, dropped for no room, dropped because a room was behind, refused by the
+//! socket) with the number of open rooms.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Instant;
@@ -119,6 +121,27 @@ impl Metrics {
             out,
             "# TYPE kantor_jobs_failed_total counter\nkantor_jobs_failed_total {}",
             self.jobs_failed.load(Ordering::Relaxed)
+        );
+        if let Some(media) = state.rooms.media() {
+            let counters = [
+                ("kantor_media_datagrams_received_total", &media.received),
+                ("kantor_media_datagrams_sent_total", &media.sent),
+                ("kantor_media_datagrams_unrouted_total", &media.dropped),
+                ("kantor_media_datagrams_queue_full_total", &media.queue_full),
+                ("kantor_media_send_failed_total", &media.send_failed),
+            ];
+            for (name, counter) in counters {
+                let _ = writeln!(
+                    out,
+                    "# TYPE {name} counter\n{name} {}",
+                    counter.load(Ordering::Relaxed)
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# TYPE kantor_meet_rooms_open gauge\nkantor_meet_rooms_open {}",
+            state.rooms.open_count()
         );
         out
     }

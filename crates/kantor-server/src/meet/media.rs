@@ -33,9 +33,14 @@ pub struct Media {
     /// The address announced in ICE candidates (and given to str0m as the destination).
     pub candidate: SocketAddr,
     routes: Mutex<Routes>,
+    /// Datagrams that belonged to no room (unknown address, no known ufrag).
     pub dropped: AtomicU64,
+    /// Datagrams dropped because their room's queue was full (the room is behind).
+    pub queue_full: AtomicU64,
     pub received: AtomicU64,
     pub sent: AtomicU64,
+    /// Datagrams the socket refused (a full send buffer, an unreachable address).
+    pub send_failed: AtomicU64,
 }
 
 impl Media {
@@ -59,8 +64,10 @@ impl Media {
             candidate,
             routes: Mutex::default(),
             dropped: AtomicU64::new(0),
+            queue_full: AtomicU64::new(0),
             received: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+            send_failed: AtomicU64::new(0),
         });
         tokio::spawn(receive_loop(Arc::clone(&media)));
         tracing::info!(%local, %candidate, "media port open");
@@ -77,7 +84,10 @@ impl Media {
             Ok(_) => {
                 self.sent.fetch_add(1, Ordering::Relaxed);
             }
-            Err(e) => tracing::trace!(error = %e, "media datagram not sent"),
+            Err(e) => {
+                self.send_failed.fetch_add(1, Ordering::Relaxed);
+                tracing::trace!(error = %e, "media datagram not sent");
+            }
         }
     }
 
@@ -140,7 +150,7 @@ async fn receive_loop(media: Arc<Media>) {
         };
         if tx.try_send(packet).is_err() {
             // The room is behind (or gone): drop, as a congested network would.
-            media.dropped.fetch_add(1, Ordering::Relaxed);
+            media.queue_full.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
