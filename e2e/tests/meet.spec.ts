@@ -92,6 +92,71 @@ async function expectVideoFrom(page: Page, peers: string[], source = 'cam') {
     .toBe(true);
 }
 
+/** Every <video> on the page shows a frame (for screenshots: a video that just mounted is black). */
+async function videosPainted(page: Page) {
+  await expect
+    .poll(() => page.evaluate(() => [...document.querySelectorAll('video')].every((v) => v.readyState >= 2 && v.videoWidth > 0)), {
+      timeout: 30_000,
+      message: 'videos show a frame',
+    })
+    .toBe(true);
+}
+
+/**
+ * Starts timing join → first frame on `page` (on its pre-join screen): from the click on the join
+ * button (its event time) to the first remote video frame decoded (inbound-rtp framesDecoded > 0
+ * on the subscribe connection, polled in the page every 20 ms). Read it with firstFrameMs.
+ */
+async function timeJoinToFirstFrame(page: Page) {
+  await expect(page.getByTestId('prejoin-join')).toBeEnabled();
+  await page.evaluate(() => {
+    const w = window as unknown as { __joinClickAt?: number; __firstFrameAt?: number; __kantorMeet?: { subPc: RTCPeerConnection | null } };
+    delete w.__joinClickAt;
+    delete w.__firstFrameAt;
+    const button = document.querySelector('[data-testid="prejoin-join"]')!;
+    button.addEventListener(
+      'click',
+      (e) => {
+        w.__joinClickAt = e.timeStamp;
+        let busy = false;
+        const timer = setInterval(async () => {
+          const pc = w.__kantorMeet?.subPc;
+          if (!pc || busy) return;
+          busy = true;
+          try {
+            const stats = await pc.getStats();
+            let decoded = false;
+            stats.forEach((s: Record<string, unknown>) => {
+              if (s.type === 'inbound-rtp' && s.kind === 'video' && ((s.framesDecoded as number) ?? 0) > 0) decoded = true;
+            });
+            if (decoded && w.__firstFrameAt === undefined) {
+              w.__firstFrameAt = performance.now();
+              clearInterval(timer);
+            }
+          } catch {
+            // connection replaced; keep polling
+          } finally {
+            busy = false;
+          }
+        }, 20);
+        setTimeout(() => clearInterval(timer), 120_000);
+      },
+      { capture: true, once: true },
+    );
+  });
+}
+
+/** Milliseconds from the join click to the first remote frame decoded (see timeJoinToFirstFrame). */
+async function firstFrameMs(page: Page): Promise<number> {
+  const read = () =>
+    page.evaluate(() => {
+      const w = window as unknown as { __joinClickAt?: number; __firstFrameAt?: number };
+      return w.__joinClickAt !== undefined && w.__firstFrameAt !== undefined ? w.__firstFrameAt - w.__joinClickAt : null;
+    });
+  await expect.poll(read, { timeout: 60_000, message: 'first remote frame after joining' }).not.toBeNull();
+  return Math.round((await read())!);
+}
+
 async function myId(page: Page): Promise<string> {
   const id = await page.locator('[data-testid="tile"][data-me="true"]').first().getAttribute('data-peer-id');
   expect(id).toBeTruthy();
@@ -145,12 +210,15 @@ test('host, member and a guest on a phone meet: video, screen share, waiting roo
   await expect(host.getByTestId('alone-card')).toBeVisible();
   await screenshot(host, 'meet-alone');
 
-  // The member opens the link and is in at once (members skip the waiting room).
+  // The member opens the link and is in at once (members skip the waiting room). How long from
+  // "Gabung" to the host's first video frame is printed as a figure (not asserted).
   await member.goto(`/meet/${number}?pwd=${pwd}`);
+  await timeJoinToFirstFrame(member);
   await member.getByTestId('prejoin-join').click();
   await expect(member.getByTestId('meet-room')).toBeVisible();
   const memberId = await myId(member);
   await expect(host.getByTestId('alone-card')).toHaveCount(0);
+  console.log(`MEET_JOIN_FIRST_FRAME_MS=${await firstFrameMs(member)}`);
 
   // A guest on a phone: a wrong passcode is refused, the right one lands in the waiting room.
   const guestCtx = await browser.newContext({ baseURL: server.url, viewport: MOBILE, isMobile: true, hasTouch: true, locale: 'id-ID', timezoneId: 'Asia/Makassar' });
@@ -188,6 +256,7 @@ test('host, member and a guest on a phone meet: video, screen share, waiting roo
   const memberRow = host.locator(`[data-testid="participant-row"][data-peer-id="${memberId}"]`);
   await memberRow.getByTestId('participant-menu').click();
   await expect(host.getByTestId('pm-menu')).toBeVisible();
+  await videosPainted(host);
   await screenshot(host, 'meet-host-controls');
   await host.getByTestId('pm-mute').click();
   await expect(member.getByTestId('toast').filter({ hasText: 'membisukan' })).toBeVisible();
@@ -224,6 +293,7 @@ test('host, member and a guest on a phone meet: video, screen share, waiting roo
   await member.getByTestId('ctl-react').click();
   await member.getByTestId('reaction-option').filter({ hasText: '👏' }).click();
   await expect(host.getByTestId('reaction-float').filter({ hasText: '👏' })).toBeVisible();
+  await videosPainted(host);
   await screenshot(host, 'meet-gallery');
 
   // Speaker view.
@@ -231,6 +301,7 @@ test('host, member and a guest on a phone meet: video, screen share, waiting roo
   await host.getByTestId('view-speaker').click();
   await expect(host.getByTestId('layout-speaker')).toBeVisible();
   await host.waitForTimeout(800);
+  await videosPainted(host);
   await screenshot(host, 'meet-speaker');
 
   // The member shares a screen; the host gets it at full width (no simulcast for screens).
@@ -241,8 +312,11 @@ test('host, member and a guest on a phone meet: video, screen share, waiting roo
     .poll(async () => frames(await inboundVideo(host), memberId, 'screen')?.frameWidth ?? 0, { timeout: 45_000, message: 'screen share width' })
     .toBeGreaterThanOrEqual(1280);
   await expectVideoFrom(host, [memberId], 'screen');
+  await videosPainted(host);
   await screenshot(host, 'meet-screen-share');
   await expect(guest.getByTestId('layout-share')).toBeVisible();
+  await expectVideoFrom(guest, [memberId], 'screen');
+  await videosPainted(guest);
   await screenshot(guest, 'meet-phone-screen-share');
   await member.getByTestId('stop-share').click();
   await expect(host.getByTestId('layout-share')).toHaveCount(0);
@@ -260,6 +334,7 @@ test('host, member and a guest on a phone meet: video, screen share, waiting roo
     }, { timeout: 45_000, message: 'data saver: quarter layer' })
     .toBeLessThanOrEqual(320);
   await expectVideoFrom(guest, [hostId, memberId]);
+  await videosPainted(guest);
   await screenshot(guest, 'meet-phone');
 
   // The host ends the meeting for everyone.

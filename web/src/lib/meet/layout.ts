@@ -11,6 +11,9 @@ export interface Grid {
   rows: number;
   tileWidth: number;
   tileHeight: number;
+  /** The whole grid (tiles and gaps): never larger than the area it was made for. */
+  width: number;
+  height: number;
 }
 
 export const DESKTOP_PAGE = 25;
@@ -33,25 +36,28 @@ export function pageSize(viewport: Size, minTileWidth = 160): number {
 
 /**
  * The grid that makes `count` tiles of the given aspect as large as possible inside `area`
- * (with `gap` pixels between tiles).
+ * (with `gap` pixels between tiles). Tile sizes are whole pixels, keep the aspect (to under a
+ * pixel) and the grid always fits: cols × tileWidth + gaps ≤ area.width and rows × tileHeight +
+ * gaps ≤ area.height — the tile size follows both the width and the height of the area.
  */
 export function bestGrid(count: number, area: Size, gap = 8, aspect = ASPECT): Grid {
-  const n = Math.max(1, count);
-  let best: Grid = { cols: 1, rows: n, tileWidth: 0, tileHeight: 0 };
+  const n = Math.max(1, Math.floor(count));
+  const aw = Math.max(0, Math.floor(area.width));
+  const ah = Math.max(0, Math.floor(area.height));
+  let best: Grid = { cols: 1, rows: n, tileWidth: 0, tileHeight: 0, width: 0, height: 0 };
   for (let cols = 1; cols <= n; cols++) {
     const rows = Math.ceil(n / cols);
-    const w = (area.width - gap * (cols - 1)) / cols;
-    const h = (area.height - gap * (rows - 1)) / rows;
-    if (w <= 0 || h <= 0) continue;
-    // Fit a tile of the aspect inside w × h.
-    let tw = w;
-    let th = w / aspect;
-    if (th > h) {
-      th = h;
-      tw = h * aspect;
-    }
-    if (tw * th >= best.tileWidth * best.tileHeight - 0.5) {
-      best = { cols, rows, tileWidth: Math.floor(tw), tileHeight: Math.floor(th) };
+    // No empty rows: 3 columns for 4 tiles would leave the same rows as 2 columns.
+    if (cols > 1 && Math.ceil(n / (cols - 1)) === rows) continue;
+    const w = (aw - gap * (cols - 1)) / cols;
+    const h = (ah - gap * (rows - 1)) / rows;
+    if (w < 1 || h < 1) continue;
+    // The largest tile of the aspect inside w × h, in whole pixels.
+    const tw = Math.floor(Math.min(w, h * aspect));
+    const th = Math.floor(tw / aspect);
+    if (tw < 1 || th < 1) continue;
+    if (tw * th >= best.tileWidth * best.tileHeight) {
+      best = { cols, rows, tileWidth: tw, tileHeight: th, width: cols * tw + gap * (cols - 1), height: rows * th + gap * (rows - 1) };
     }
   }
   return best;

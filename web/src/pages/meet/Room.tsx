@@ -189,6 +189,8 @@ function RoomInner({
   const [infoOpen, setInfoOpen] = useState(false);
   const [weakDismissed, setWeakDismissed] = useState(false);
   const [stageRef, stage] = useElementSize<HTMLDivElement>();
+  // The gallery's own box: what is left of the stage under the banners and above the pager.
+  const [galleryRef, galleryArea] = useElementSize<HTMLDivElement>();
   const orgId = join.meeting.org_id;
   const meetingId = join.meeting.id;
   const title = meetingTitle({ title: s.meeting?.title ?? join.meeting.title, host_name: join.meeting.host_name }, t);
@@ -345,10 +347,9 @@ function RoomInner({
     const per = pageSize(viewport);
     const pg = paginate(people, per, page);
     pager = pg.pages > 1 ? { page: pg.page, pages: pg.pages } : null;
-    const area = { width: stage.width, height: Math.max(0, stage.height - (pager ? 40 : 0)) };
     stageContent = (
-      <div className="layout-gallery" data-testid="layout-gallery">
-        {stage.width > 0 ? <GalleryGrid layout={{ ...layout, people: pg.items }} area={area} /> : null}
+      <div className="layout-gallery" ref={galleryRef} data-testid="layout-gallery">
+        {galleryArea.width > 0 && galleryArea.height > 0 ? <GalleryGrid layout={{ ...layout, people: pg.items }} area={galleryArea} /> : null}
       </div>
     );
   }
@@ -446,7 +447,7 @@ function RoomInner({
                 {t('meet.audioOnlyNotice')}
               </div>
             ) : null}
-            {s.quality !== null && s.quality <= 1 && !s.dataSaver && !s.audioOnly && !weakDismissed ? (
+            {s.weak && !s.dataSaver && !s.audioOnly && !weakDismissed ? (
               <div className="meet-banner meet-banner-warn" role="status" data-testid="weak-network">
                 <span>{t('meet.weakNetwork')}</span>
                 <button type="button" className="btn btn-secondary btn-sm" onClick={() => session.setModes({ dataSaver: true })} data-testid="weak-network-data-saver">

@@ -202,7 +202,8 @@ export function GalleryGrid({ layout, area }: { layout: LayoutProps; area: Size 
     <div
       className="gallery"
       data-testid="gallery"
-      style={{ width: grid.cols * grid.tileWidth + (grid.cols - 1) * gap, gap }}
+      data-cols={grid.cols}
+      style={{ width: grid.width, height: grid.height, gap }}
     >
       {layout.people.map((p) => (
         <Tile key={p.id} {...tileProps(p, layout)} size={{ width: grid.tileWidth, height: grid.tileHeight }} />

@@ -85,7 +85,8 @@ export function useElementSize<T extends HTMLElement>(): [(el: T | null) => void
     if (!el || typeof ResizeObserver === 'undefined') return;
     const ro = new ResizeObserver((entries) => {
       const r = entries[0]?.contentRect;
-      if (r) setSize((s) => (Math.round(r.width) === s.width && Math.round(r.height) === s.height ? s : { width: Math.round(r.width), height: Math.round(r.height) }));
+      // Rounded down: whatever is sized to fit inside must never be the fraction too big.
+      if (r) setSize((s) => (Math.floor(r.width) === s.width && Math.floor(r.height) === s.height ? s : { width: Math.floor(r.width), height: Math.floor(r.height) }));
     });
     ro.observe(el);
     return () => ro.disconnect();

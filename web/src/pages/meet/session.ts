@@ -15,7 +15,7 @@ import type {
   TrackSource,
 } from '../../api/meetEndpoints';
 import { noteSpeaker, viewSizes, type Size } from '../../lib/meet/layout';
-import { lossBetween, readStats, scoreQuality, smooth, type Counters } from '../../lib/meet/quality';
+import { combine, QualityMeter, readStats } from '../../lib/meet/quality';
 import type { LocalMedia } from './media';
 import { Store } from './store';
 
@@ -72,6 +72,8 @@ export interface MeetState {
   dataSaver: boolean;
   audioOnly: boolean;
   quality: number | null;
+  /** The network has been bad for a while (the quality meter's sustained state): offer data saver. */
+  weak: boolean;
   media: RTCPeerConnectionState | 'new';
   askUnmute: string | null;
 }
@@ -93,7 +95,7 @@ const SCREEN_ENCODING: RTCRtpEncodingParameters = { maxBitrate: 2_500_000, maxFr
 /** Error codes the server sends right before closing for good. */
 const FATAL_ERRORS = ['meeting.token_invalid', 'meeting.media_unavailable'];
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 10000];
-const STATS_EVERY_MS = 2000;
+const STATS_EVERY_MS = 1000;
 const REACTION_MS = 4500;
 
 /** `?relay=1` in the page URL, or localStorage `kantor.meet.relay` = `1`: TURN only. */
@@ -154,8 +156,8 @@ export class MeetSession {
   private iceServers: IceServer[];
   private lastView = '';
   private viewTiles = new Map<string, Size>();
-  private counters: Counters | null = null;
-  private qualityHistory: number[] = [];
+  private meter = new QualityMeter();
+  private sampling = false;
   private sentQuality: number | null = null;
   /** The last network measurement (for the test hook and debugging). */
   lastSample: unknown = null;
@@ -189,6 +191,7 @@ export class MeetSession {
       dataSaver: false,
       audioOnly: false,
       quality: null,
+      weak: false,
       media: 'new',
       askUnmute: null,
     });
@@ -292,9 +295,9 @@ export class MeetSession {
     this.subTracks = {};
     this.streamsByMid.clear();
     this.lastView = '';
-    this.counters = null;
-    this.qualityHistory = [];
+    this.meter.reset();
     this.sentQuality = null;
+    if (this.state.weak) this.store.update({ weak: false });
     if (Object.keys(this.state.remote).length) this.store.update({ remote: {} });
   }
 
@@ -679,31 +682,23 @@ export class MeetSession {
   private async sampleStats() {
     const pub = this.pubPc;
     const sub = this.subPc;
-    if (!pub || !sub) return;
+    if (!pub || !sub || this.sampling) return;
+    this.sampling = true;
     try {
       const [pr, sr] = await Promise.all([pub.getStats(), sub.getStats()]);
-      const p = readStats(pr);
-      const s = readStats(sr);
-      const loss = lossBetween(this.counters, s.counters);
-      this.counters = s.counters;
-      const lossPct = loss === null && p.remoteLossPct === null ? null : Math.max(loss ?? 0, p.remoteLossPct ?? 0);
-      const rtts = [p.rttMs, s.rttMs].filter((x): x is number => x !== null);
-      const jitters = [p.jitterMs, s.jitterMs].filter((x): x is number => x !== null);
-      const q = scoreQuality({
-        lossPct,
-        rttMs: rtts.length ? Math.max(...rtts) : null,
-        jitterMs: jitters.length ? Math.max(...jitters) : null,
-      });
-      this.lastSample = { lossPct, rtts, jitters, q };
-      const sm = smooth(this.qualityHistory, q);
-      this.qualityHistory = sm.history;
-      if (sm.value !== this.state.quality) this.store.update({ quality: sm.value });
-      if (sm.value !== null && sm.value !== this.sentQuality) {
-        this.sentQuality = sm.value;
-        this.send({ t: 'quality', q: sm.value });
+      if (pub !== this.pubPc || sub !== this.subPc) return; // replaced meanwhile
+      const reading = combine(performance.now(), readStats(pr), readStats(sr));
+      const { score, weak, sample } = this.meter.push(reading);
+      this.lastSample = { ...sample, score, weak, limitation: reading.limitation };
+      if (score !== this.state.quality || weak !== this.state.weak) this.store.update({ quality: score, weak });
+      if (score !== null && score !== this.sentQuality) {
+        this.sentQuality = score;
+        this.send({ t: 'quality', q: score });
       }
     } catch {
       // a closed connection: the next welcome starts over
+    } finally {
+      this.sampling = false;
     }
   }
 }
