@@ -491,6 +491,30 @@ async fn meeting_server(
     Ok((kantor, boot, server))
 }
 
+/// Runs `work` within `bound`, then stops the server (showing its log's tail if the work
+/// failed); the work's error comes first, then the stop's.
+async fn bounded<T>(
+    name: &str,
+    bound: Duration,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+    kantor: &Kantor,
+    server: server::Running,
+) -> anyhow::Result<T> {
+    let result = tokio::time::timeout(bound, work).await.unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "{name} ran past its bound of {} s",
+            bound.as_secs()
+        ))
+    });
+    let stopped = server.stop().await;
+    if result.is_err() {
+        eprintln!("server log (last lines):\n{}", kantor.log_tail());
+    }
+    let value = result?;
+    stopped?;
+    Ok(value)
+}
+
 async fn sfu_bench(cli: &Cli) -> anyhow::Result<String> {
     if cli.subscribers == 0 || cli.seconds == 0 || cli.join_concurrency == 0 {
         bail!("sfu needs --subscribers, --seconds and --join-concurrency of at least 1");
@@ -504,24 +528,11 @@ async fn sfu_bench(cli: &Cli) -> anyhow::Result<String> {
         video_timeout: Duration::from_secs(60),
     };
     let bound = Duration::from_secs(cli.seconds + 600);
-    let result = tokio::time::timeout(
-        bound,
-        meet::sfu(&server.url, server.pid, &boot.org_id, &boot.token, &options),
-    )
-    .await
-    .unwrap_or_else(|_| {
-        Err(anyhow::anyhow!(
-            "sfu ran past its bound of {} s",
-            bound.as_secs()
-        ))
-    });
-    let stopped = server.stop().await;
-    if result.is_err() {
-        eprintln!("server log (last lines):\n{}", kantor.log_tail());
-    }
+    let url = server.url.clone();
+    let work = meet::sfu(&url, server.pid, &boot.org_id, &boot.token, &options);
+    let o = bounded("sfu", bound, work, &kantor, server).await;
     drop(dir);
-    let o = result?;
-    stopped?;
+    let o = o?;
     let per_core = o.receiving as f64 / o.sfu_cpu.max(1e-9);
     let saturated = o.client_cpu >= 0.9;
     eprintln!(
@@ -596,24 +607,11 @@ async fn meeting_join_bench(cli: &Cli) -> anyhow::Result<String> {
     let dir = TempDir::new()?;
     let (kantor, boot, server) = meeting_server(cli, &dir).await?;
     let bound = Duration::from_secs(cli.joins as u64 * 15 + 120);
-    let result = tokio::time::timeout(
-        bound,
-        meet::join(&server.url, &boot.org_id, &boot.token, cli.joins),
-    )
-    .await
-    .unwrap_or_else(|_| {
-        Err(anyhow::anyhow!(
-            "meeting-join ran past its bound of {} s",
-            bound.as_secs()
-        ))
-    });
-    let stopped = server.stop().await;
-    if result.is_err() {
-        eprintln!("server log (last lines):\n{}", kantor.log_tail());
-    }
+    let url = server.url.clone();
+    let work = meet::join(&url, &boot.org_id, &boot.token, cli.joins);
+    let timings = bounded("meeting-join", bound, work, &kantor, server).await;
     drop(dir);
-    let timings = result?;
-    stopped?;
+    let timings = timings?;
     let stage = |f: fn(&meet::JoinTiming) -> Duration, q| {
         let v: Vec<f64> = timings.iter().map(|t| meet::ms(f(t))).collect();
         round(meet::quantile(&v, q), 1)
