@@ -1430,7 +1430,8 @@ fn new_out(from: PeerId, source: Source) -> OutTrack {
     }
 }
 
-fn local_pt(rtc: &Rtc, codec: Codec) -> Option<str0m::media::Pt> {
+/// The payload type this connection's codec configuration gives `codec`.
+pub(crate) fn local_pt(rtc: &Rtc, codec: Codec) -> Option<str0m::media::Pt> {
     rtc.codec_config()
         .find(|p| p.spec().codec == codec)
         .map(|p| p.pt())

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::format::Codec;
 use str0m::media::{
     Direction, KeyframeRequestKind, MediaKind, Mid, Rid, Simulcast, SimulcastLayer,
 };
@@ -23,7 +24,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::forward::LAYER_RIDS;
-use crate::room::Source;
+use crate::room::{local_pt, Source};
 
 /// What a synthetic participant sends.
 #[derive(Clone, Copy, Debug)]
@@ -358,6 +359,7 @@ impl Synthetic {
                     .max(now - frame_gap),
             );
             let fps = u64::from(plan.fps.max(1));
+            let vp8 = local_pt(&self.publ, Codec::Vp8);
             for l in &mut self.layers {
                 let key = std::mem::take(&mut l.want_keyframe);
                 let size = (l.bps / 8 / fps).max(200) as usize * if key { 3 } else { 1 };
@@ -371,14 +373,7 @@ impl Synthetic {
                     left -= chunk;
                     let payload = vp8_payload(first, key, l.picture_id, l.tl0, chunk);
                     first = false;
-                    let Some(pt) = self
-                        .publ
-                        .codec_config()
-                        .find(|p| p.spec().codec == str0m::format::Codec::Vp8)
-                        .map(|p| p.pt())
-                    else {
-                        break;
-                    };
+                    let Some(pt) = vp8 else { break };
                     if let Some(tx) = self.publ.direct_api().stream_tx_by_mid(l.mid, l.rid) {
                         tx.write_rtp(
                             RtpWrite::new(pt, SeqNo::from(l.seq), l.ts, now, payload)
@@ -396,11 +391,7 @@ impl Synthetic {
                 let gap = Duration::from_millis(20);
                 self.next_audio = Some(self.next_audio.map_or(now, |t| t + gap).max(now - gap));
                 a.ts = a.ts.wrapping_add(960);
-                let pt = self
-                    .publ
-                    .codec_config()
-                    .find(|p| p.spec().codec == str0m::format::Codec::Opus)
-                    .map(|p| p.pt());
+                let pt = local_pt(&self.publ, Codec::Opus);
                 if let (Some(pt), Some(tx)) =
                     (pt, self.publ.direct_api().stream_tx_by_mid(a.mid, None))
                 {
