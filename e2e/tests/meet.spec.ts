@@ -284,7 +284,22 @@ test('host, member and a guest on a phone meet: video, screen share, waiting roo
   await host.getByTestId('meet-chat-send').click();
   await expect(member.getByTestId('ctl-chat-badge')).toHaveText('1');
   await screenshot(host, 'meet-chat');
+  // Members' lines are messages of the meeting's chat in Obrolan (opened in a new tab, so the
+  // meeting goes on); the guest sees them in the room.
+  const chatHref = await host.getByTestId('meet-chat-open').getAttribute('href');
+  expect(chatHref).toMatch(new RegExp(`^/o/${org.orgId}/chat/[0-9a-f-]{36}$`));
+  const chatTab = await org.owner.context.newPage();
+  await chatTab.goto(chatHref!);
+  await expect(chatTab.getByTestId('chat-meetings-section').getByTestId('conversation-row')).toContainText('Rapat koordinasi mingguan');
+  await expect(chatTab.getByTestId('message-body').filter({ hasText: 'Selamat pagi, semuanya' })).toBeVisible();
+  await expect(chatTab.getByTestId('message-body').filter({ hasText: 'Kita mulai 5 menit lagi' })).toBeVisible();
+  await screenshot(chatTab, 'meet-chat-in-obrolan');
+  await chatTab.close();
   await host.getByTestId('panel-close').click();
+  await guest.getByTestId('ctl-chat').click();
+  await expect(guest.getByTestId('meet-chat-message').filter({ hasText: 'Selamat pagi, semuanya' })).toBeVisible();
+  await expect(guest.getByTestId('meet-chat-open')).toHaveCount(0);
+  await guest.getByTestId('panel-close').click();
 
   // The guest raises a hand from the phone's "more" sheet.
   await openMore(guest);

@@ -28,6 +28,9 @@ pub enum Kind {
     Private,
     Dm,
     Group,
+    /// A meeting's chat: members are the organisation's people admitted to the meeting; it
+    /// follows the meeting (title, membership) and is not managed through chat.
+    Meeting,
 }
 
 impl Kind {
@@ -37,6 +40,7 @@ impl Kind {
             Kind::Private => "private",
             Kind::Dm => "dm",
             Kind::Group => "group",
+            Kind::Meeting => "meeting",
         }
     }
 
@@ -53,6 +57,7 @@ impl std::str::FromStr for Kind {
             "private" => Kind::Private,
             "dm" => Kind::Dm,
             "group" => Kind::Group,
+            "meeting" => Kind::Meeting,
             _ => return Err(()),
         })
     }

@@ -13,7 +13,7 @@
 //! through [`Store::participant_by_token_hash`], [`Store::participants_of`] and
 //! [`Store::set_left`].
 
-use kantor_core::ids::{MeetingId, OrgId, ParticipantId, UserId};
+use kantor_core::ids::{ConversationId, MeetingId, OrgId, ParticipantId, UserId};
 use kantor_core::meet::{MeetingRole, ParticipantState, Status, WaitingRoom};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
@@ -43,6 +43,9 @@ pub struct Meeting {
     pub spotlight: Option<ParticipantId>,
     pub created_at: i64,
     pub ended_at: Option<i64>,
+    /// The meeting's chat conversation (kind `meeting`); none for meetings made before
+    /// meeting chat existed.
+    pub conversation_id: Option<ConversationId>,
     /// Participants admitted right now.
     pub participant_count: i64,
 }
@@ -68,6 +71,7 @@ fn meeting_from(row: &AnyRow) -> Result<Meeting> {
         spotlight: row.opt_parse("spotlight")?,
         created_at: row.int("created_at")?,
         ended_at: row.opt_int("ended_at")?,
+        conversation_id: row.opt_parse("conversation_id")?,
         participant_count: row.int("participant_count")?,
     })
 }
@@ -264,6 +268,20 @@ pub async fn update_meeting(
     .bind(p.spotlight.flatten().map(|s| s.to_string()))
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Gives a meeting its chat conversation (once, right after the meeting is made).
+pub async fn set_meeting_conversation(
+    conn: &mut AnyConnection,
+    id: MeetingId,
+    conversation_id: ConversationId,
+) -> Result<()> {
+    sqlx::query("UPDATE meetings SET conversation_id = $2 WHERE id = $1")
+        .bind(id.to_string())
+        .bind(conversation_id.to_string())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -36,6 +36,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "meetings",
         sql: include_str!("../migrations/0004_meetings.sql"),
     },
+    Migration {
+        version: 5,
+        name: "meeting_chat",
+        sql: include_str!("../migrations/0005_meeting_chat.sql"),
+    },
 ];
 
 /// An arbitrary constant that names Kantor's migration lock among PostgreSQL advisory locks.

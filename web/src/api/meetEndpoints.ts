@@ -120,6 +120,7 @@ export const muteAll = (orgId: string, id: string) => api.post<void>(`${meeting(
 
 export interface RoomMeeting {
   id: string;
+  org_id: string;
   number: string;
   title: string;
   locked: boolean;
@@ -148,10 +149,18 @@ export interface Peer {
   tracks: PeerTrack[];
 }
 
+/** A line of the meeting chat: a message of the meeting's chat conversation (members; it has a
+ * `message_id`) or a line that lives in the room only (guests). */
 export interface RoomChat {
-  id: string;
+  /** The author's participant id; null for a member who wrote from the chat page and is not in
+   * the meeting. */
+  id: string | null;
+  user_id?: string;
+  message_id?: string;
   name: string;
   text: string;
+  /** Attached files (open the chat to see them). */
+  files?: number;
   at: string;
 }
 
@@ -162,7 +171,15 @@ export interface SubTrack {
 }
 
 export type MeetServerMessage =
-  | { t: 'welcome'; you: Participant; meeting: RoomMeeting; participants: Peer[]; ice_servers?: IceServer[] }
+  | {
+      t: 'welcome';
+      you: Participant;
+      meeting: RoomMeeting;
+      participants: Peer[];
+      ice_servers?: IceServer[];
+      /** Members only: the meeting's chat conversation. */
+      conversation_id?: string | null;
+    }
   | { t: 'waiting'; meeting?: RoomMeeting }
   | { t: 'admitted' }
   | { t: 'denied' }
@@ -175,7 +192,7 @@ export type MeetServerMessage =
   | { t: 'meeting'; meeting: RoomMeeting; you?: Participant }
   | { t: 'speaker'; id: string | null }
   | { t: 'reaction'; id: string; emoji: string }
-  | { t: 'chat'; id: string; name: string; text: string; at: string }
+  | ({ t: 'chat' } & RoomChat)
   | { t: 'chat_history'; messages: RoomChat[] }
   | { t: 'muted_by_host'; by?: string }
   | { t: 'ask_unmute'; by?: string }

@@ -1278,7 +1278,7 @@ export interface components {
             unread_count: number;
         };
         /** @enum {string} */
-        ConversationKind: "public" | "private" | "dm" | "group";
+        ConversationKind: "public" | "private" | "dm" | "group" | "meeting";
         ConversationMemberDto: {
             joined_at: string;
             /** Format: int64 */
@@ -1423,6 +1423,11 @@ export interface components {
         /** @description A meeting as members of its organisation see it. */
         MeetingDto: {
             allow_guests: boolean;
+            /**
+             * @description The meeting's chat conversation (its members are the organisation's people admitted to
+             *     the meeting); null for meetings made before meeting chat.
+             */
+            conversation_id: string | null;
             created_at: string;
             ended_at: string | null;
             host_id: string;

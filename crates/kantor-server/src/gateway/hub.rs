@@ -206,6 +206,7 @@ impl Hub {
                 tracing::warn!(from = last, to = e.seq, "event stream jumped");
             }
             last = e.seq;
+            state.rooms.chat_event(e);
             self.route(state, Arc::new(outgoing(e))).await;
             self.last_seq.store(last, Ordering::SeqCst);
         }

@@ -13,7 +13,7 @@ pub mod ws;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use kantor_core::ids::{MeetingId, ParticipantId, UserId};
+use kantor_core::ids::{ConversationId, MeetingId, ParticipantId, UserId};
 use kantor_store::meet::Meeting;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -47,6 +47,9 @@ pub enum RoomCommand {
     },
     /// A member's access ended (deactivated, signed out everywhere): close their media now.
     CloseUser { user_id: UserId },
+    /// Tests only: the room panics (to prove a panic ends that meeting only).
+    #[cfg(feature = "test-hooks")]
+    Panic,
 }
 
 /// Packets queued per room before the receive task drops them (about 0.2 s of a busy room).
@@ -55,6 +58,8 @@ const ROOM_PACKET_QUEUE: usize = 8192;
 #[derive(Clone)]
 struct Handle {
     inputs: mpsc::UnboundedSender<RoomInput>,
+    /// The meeting's chat conversation, whose new messages the room shows.
+    conversation: Option<ConversationId>,
 }
 
 /// The rooms open on this node, and the media socket they share.
@@ -97,6 +102,27 @@ impl Rooms {
         }
     }
 
+    /// A chat event reached this node (the hub calls this for every event, in order): a new
+    /// message in the chat of a meeting open here is shown in its room.
+    pub fn chat_event(&self, e: &kantor_store::events::Event) {
+        if e.kind != "chat.message.created" {
+            return;
+        }
+        let Some(cid) = e.audience.conversation_id() else {
+            return;
+        };
+        let open = self.lock();
+        let Some(h) = open.values().find(|h| h.conversation == Some(cid)) else {
+            return;
+        };
+        match serde_json::from_str(&e.payload) {
+            Ok(message) => {
+                let _ = h.inputs.send(RoomInput::ChatMessage(message));
+            }
+            Err(e) => tracing::warn!(error = %e, "unreadable chat message event"),
+        }
+    }
+
     /// How many rooms are open on this node.
     pub fn open_count(&self) -> usize {
         self.lock().len()
@@ -121,6 +147,7 @@ impl Rooms {
             state.clone(),
             Arc::clone(&media),
             meeting.clone(),
+            inputs.downgrade(),
             inputs_rx,
             packets_rx,
             packets_tx,
@@ -144,6 +171,7 @@ impl Rooms {
             meeting.id,
             Handle {
                 inputs: inputs.clone(),
+                conversation: meeting.conversation_id,
             },
         );
         Some(inputs)

@@ -8,10 +8,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kantor_core::ids::ParticipantId;
+use kantor_core::ids::{ConversationId, ParticipantId, UserId};
 use kantor_core::meet::{ParticipantState, Status};
 use kantor_sfu::forward::Want;
 use kantor_sfu::room::{Output, Room, RoomConfig, Signal, Source};
+use kantor_store::chat::Page;
 use kantor_store::meet::{Meeting, Participant};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -19,6 +20,8 @@ use tokio::sync::mpsc;
 
 use super::media::{Media, Packet};
 use super::RoomCommand;
+use crate::api::chat::chat_member;
+use crate::api::chat::messages::{message_dto, post_message, PostInput};
 use crate::AppState;
 
 /// What a socket task sends to its room.
@@ -38,6 +41,32 @@ pub enum RoomInput {
         msg: ClientMsg,
     },
     Command(RoomCommand),
+    /// A new message in the meeting's chat conversation (from the hub, in event order).
+    ChatMessage(PostedMessage),
+    /// A member's line that could not be saved to the meeting's chat: shown in the room only.
+    RoomChat {
+        participant: ParticipantId,
+        text: String,
+    },
+}
+
+/// The parts of a chat message (`chat.message.created`) the room shows.
+#[derive(Debug, Deserialize)]
+pub struct PostedMessage {
+    pub id: String,
+    pub author: PostedAuthor,
+    pub body: String,
+    pub thread_root_id: Option<String>,
+    pub also_in_channel: bool,
+    #[serde(default)]
+    pub attachments: Vec<Value>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PostedAuthor {
+    pub id: String,
+    pub name: String,
 }
 
 /// What a room sends to a socket task.
@@ -113,6 +142,8 @@ pub enum ClientMsg {
 pub const REACTIONS: [&str; 6] = ["👍", "👏", "😂", "😮", "❤️", "🎉"];
 const MAX_CHAT_CHARS: usize = 2_000;
 const CHAT_HISTORY: usize = 200;
+/// Messages of the meeting's chat a room shows when it opens.
+const CHAT_HISTORY_LOADED: i64 = 50;
 const MAX_VIEW_TRACKS: usize = 100;
 /// A room with no sockets closes after this long.
 const IDLE_CLOSE: Duration = Duration::from_secs(30);
@@ -139,6 +170,9 @@ struct Socket {
 
 struct Actor {
     state: AppState,
+    /// The room's own inputs (weak, so the room still ends when the registry drops it): a
+    /// member's chat line posted in the background comes back here if it could not be saved.
+    inputs_tx: mpsc::WeakUnboundedSender<RoomInput>,
     media: Arc<Media>,
     meeting: Meeting,
     participants: HashMap<ParticipantId, Participant>,
@@ -161,6 +195,7 @@ pub async fn run(
     state: AppState,
     media: Arc<Media>,
     meeting: Meeting,
+    inputs_tx: mpsc::WeakUnboundedSender<RoomInput>,
     mut inputs: mpsc::UnboundedReceiver<RoomInput>,
     mut packets: mpsc::Receiver<Packet>,
     packets_tx: mpsc::Sender<Packet>,
@@ -172,6 +207,7 @@ pub async fn run(
     });
     let mut actor = Actor {
         state,
+        inputs_tx,
         media,
         meeting,
         participants: HashMap::new(),
@@ -186,6 +222,7 @@ pub async fn run(
         departed: HashMap::new(),
     };
     actor.reload().await;
+    actor.load_chat_history().await;
     let mut idle_since = Some(Instant::now());
     loop {
         let wake = actor
@@ -263,6 +300,8 @@ impl Actor {
                 }
             }
             RoomInput::Command(cmd) => self.on_command(cmd).await,
+            RoomInput::ChatMessage(m) => self.show_chat_message(m),
+            RoomInput::RoomChat { participant, text } => self.room_chat_line(participant, &text),
         }
     }
 
@@ -330,6 +369,8 @@ impl Actor {
             "participants": peers,
             "ice_servers": super::ice_servers(&self.state, pid),
             "speaker": self.speaker.map(|s| s.to_string()),
+            // Members read and write the meeting's chat in the chat page too.
+            "conversation_id": p.user_id.and(self.meeting.conversation_id).map(|c| c.to_string()),
         });
         self.send(pid, welcome);
         let history: Vec<Value> = self.chat.iter().cloned().collect();
@@ -448,18 +489,11 @@ impl Actor {
                     );
                 }
                 live.recent_chat.push_back(now);
-                let name = self
-                    .participants
-                    .get(&pid)
-                    .map(|p| p.name.clone())
-                    .unwrap_or_default();
-                let at = crate::clock::rfc3339(self.state.clock.now_ms());
-                let msg = json!({"t": "chat", "id": pid.to_string(), "name": name, "text": text, "at": at});
-                if self.chat.len() == CHAT_HISTORY {
-                    self.chat.pop_front();
+                let member = self.participants.get(&pid).and_then(|p| p.user_id);
+                match (self.meeting.conversation_id, member) {
+                    (Some(cid), Some(user_id)) => self.post_to_chat(pid, user_id, cid, text),
+                    _ => self.room_chat_line(pid, text),
                 }
-                self.chat.push_back(msg.clone());
-                self.broadcast(msg);
             }
             ClientMsg::Quality { q } => {
                 let q = q.min(3);
@@ -469,6 +503,119 @@ impl Actor {
                     self.announce(pid);
                 }
             }
+        }
+    }
+
+    /// Posts a member's line to the meeting's chat in the background; the room shows it when
+    /// the hub delivers the message ([`Self::show_chat_message`]), like any other message of
+    /// that conversation. If it cannot be saved (the person left the chat, the database is
+    /// down) the line is shown in the room only.
+    fn post_to_chat(&self, pid: ParticipantId, user_id: UserId, cid: ConversationId, text: &str) {
+        let state = self.state.clone();
+        let back = self.inputs_tx.clone();
+        let org_id = self.meeting.org_id;
+        let text = text.to_string();
+        tokio::spawn(async move {
+            let req = PostInput {
+                client_key: format!("meet-{}", uuid::Uuid::now_v7()),
+                body: text.clone(),
+                thread_root_id: None,
+                also_to_channel: false,
+                attachment_ids: Vec::new(),
+                quote_of: None,
+                forward_of: None,
+            };
+            let posted = async {
+                let who = chat_member(&state, org_id, user_id).await?;
+                post_message(&state, &who, cid, &req).await
+            };
+            if let Err(e) = posted.await {
+                tracing::info!(reason = e.code, "meeting chat line kept in the room only");
+                if let Some(tx) = back.upgrade() {
+                    let _ = tx.send(RoomInput::RoomChat {
+                        participant: pid,
+                        text,
+                    });
+                }
+            }
+        });
+    }
+
+    /// A line that lives in the room only (guests, meetings without a chat conversation).
+    fn room_chat_line(&mut self, pid: ParticipantId, text: &str) {
+        let name = self
+            .participants
+            .get(&pid)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        let at = crate::clock::rfc3339(self.state.clock.now_ms());
+        self.push_chat(
+            json!({"t": "chat", "id": pid.to_string(), "name": name, "text": text, "at": at}),
+        );
+    }
+
+    /// A message of the meeting's chat (sent from the room or from the chat page).
+    fn show_chat_message(&mut self, m: PostedMessage) {
+        if let Some(line) = self.chat_line(m) {
+            self.push_chat(line);
+        }
+    }
+
+    fn chat_line(&self, m: PostedMessage) -> Option<Value> {
+        if m.thread_root_id.is_some() && !m.also_in_channel {
+            return None;
+        }
+        let pid = self
+            .participants
+            .values()
+            .find(|p| p.user_id.is_some_and(|u| u.to_string() == m.author.id))
+            .map(|p| p.id.to_string());
+        Some(json!({
+            "t": "chat",
+            "id": pid,
+            "user_id": m.author.id,
+            "message_id": m.id,
+            "name": m.author.name,
+            "text": m.body,
+            "files": m.attachments.len(),
+            "at": m.created_at,
+        }))
+    }
+
+    fn push_chat(&mut self, line: Value) {
+        // A message posted while the room was loading its history arrives twice.
+        let id = &line["message_id"];
+        if id.is_string() && self.chat.iter().any(|l| &l["message_id"] == id) {
+            return;
+        }
+        if self.chat.len() == CHAT_HISTORY {
+            self.chat.pop_front();
+        }
+        self.chat.push_back(line.clone());
+        self.broadcast(line);
+    }
+
+    /// The newest messages of the meeting's chat, shown to whoever enters.
+    async fn load_chat_history(&mut self) {
+        let Some(cid) = self.meeting.conversation_id else {
+            return;
+        };
+        let page = async {
+            let mut conn = self.state.store.read_conn().await?;
+            kantor_store::chat::channel_page(&mut conn, cid, Page::Newest, CHAT_HISTORY_LOADED)
+                .await
+        };
+        match page.await {
+            Ok((messages, _, _)) => {
+                for m in &messages {
+                    let posted = serde_json::to_value(message_dto(m))
+                        .and_then(serde_json::from_value::<PostedMessage>);
+                    if let Some(line) = posted.ok().and_then(|p| self.chat_line(p)) {
+                        self.chat.push_back(line);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "room could not read its chat"),
         }
     }
 
@@ -533,6 +680,8 @@ impl Actor {
                 );
                 self.announce(target);
             }
+            #[cfg(feature = "test-hooks")]
+            RoomCommand::Panic => panic!("a test asked this room to panic"),
             RoomCommand::CloseUser { user_id } => {
                 let gone: Vec<ParticipantId> = self
                     .participants

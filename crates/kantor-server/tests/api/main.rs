@@ -13,6 +13,7 @@ mod cluster;
 mod files;
 mod imports;
 mod meet;
+mod meet_chat;
 mod meet_media;
 mod members;
 mod races;

@@ -34,6 +34,8 @@ function ConversationRow({ c }: { c: Conversation }) {
             <Avatar who={partner} size={22} />
             <PresenceDot userId={partner.id} />
           </span>
+        ) : c.kind === 'meeting' ? (
+          <Icon name="video" size={16} />
         ) : isChannel(c) ? (
           <Icon name={c.kind === 'private' ? 'lock' : 'hash'} size={16} />
         ) : (
@@ -80,7 +82,8 @@ export function ConversationList({
   const { t } = useTranslation();
   const { me, presence, canParticipate } = useChatScope();
   const channels = conversations.filter((c) => isChannel(c) && !c.archived);
-  const direct = conversations.filter((c) => !isChannel(c));
+  const direct = conversations.filter((c) => !isChannel(c) && c.kind !== 'meeting');
+  const meetings = conversations.filter((c) => c.kind === 'meeting');
   const archived = conversations.filter((c) => isChannel(c) && c.archived);
   const mine = presence.get(me.id);
   const statusLive = (myStatus.text || myStatus.emoji) && (!myStatus.expires_at || new Date(myStatus.expires_at).getTime() > Date.now());
@@ -145,6 +148,18 @@ export function ConversationList({
             </button>
           </div> : null}
         </div>
+        {meetings.length ? (
+          <div className="conv-section" data-testid="chat-meetings-section">
+            <h2 className="conv-section-title">{t('chat.meetings')}</h2>
+            <ul>
+              {meetings.map((c) => (
+                <li key={c.id}>
+                  <ConversationRow c={c} />
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
         {archived.length ? (
           <div className="conv-section">
             <h2 className="conv-section-title">{t('chat.archivedChannels')}</h2>

@@ -155,13 +155,23 @@ export function ConversationHeader({
       <button type="button" className="btn btn-ghost btn-icon pane-back" onClick={onBack} aria-label={t('common.back')} data-testid="chat-back">
         <Icon name="arrowLeft" />
       </button>
-      {partner ? <PersonAvatar who={partner} size={28} presence /> : isChannel(c) ? <Icon name={c.kind === 'private' ? 'lock' : 'hash'} size={18} /> : <Icon name="users" size={18} />}
+      {partner ? (
+        <PersonAvatar who={partner} size={28} presence />
+      ) : isChannel(c) ? (
+        <Icon name={c.kind === 'private' ? 'lock' : 'hash'} size={18} />
+      ) : (
+        <Icon name={c.kind === 'meeting' ? 'video' : 'users'} size={18} />
+      )}
       <div className="pane-title min-w-0 grow">
         <h2 className="truncate" data-testid="conversation-title">
           {title}
           {partner ? <StatusBadge userId={partner.id} /> : null}
         </h2>
-        {c.topic ? <p className="truncate muted small" data-testid="conversation-topic">{c.topic}</p> : null}
+        {c.kind === 'meeting' ? (
+          <p className="truncate muted small" data-testid="conversation-topic">{t('chat.meetingChat', { count: c.member_count })}</p>
+        ) : c.topic ? (
+          <p className="truncate muted small" data-testid="conversation-topic">{c.topic}</p>
+        ) : null}
       </div>
       {c.muted ? <Icon name="bellOff" size={16} label={t('chat.muted')} /> : null}
       <button type="button" className="btn btn-ghost btn-icon" onClick={onPins} aria-label={t('chat.pinnedMessages')} title={t('chat.pinnedMessages')} data-testid="conversation-pins">

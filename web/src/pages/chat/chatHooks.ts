@@ -53,6 +53,8 @@ export function useConversation(orgId: string, cid: string | undefined) {
 /** The title of a conversation: `#name` for channels, the other people's names otherwise. */
 export function conversationTitle(c: Conversation, meId: string): string {
   if (c.name) return c.name;
+  // A meeting's chat is named after its meeting.
+  if (c.kind === 'meeting') return c.topic;
   const others = c.members.filter((m) => m.id !== meId);
   if (others.length === 0) return c.members[0]?.name ?? '';
   return others.map((m) => m.name).join(', ');

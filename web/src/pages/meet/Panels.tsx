@@ -288,7 +288,26 @@ export function ParticipantsPanel({
   );
 }
 
-export function ChatPanel({ lines, meId, onSend, onClose }: { lines: ChatLine[]; meId: string | null; onSend: (text: string) => void; onClose: () => void }) {
+/** Chat text as plain text: mention tokens (`<@user id>`) become `@name` when the author of a
+ * line here has that id, `@…` otherwise. */
+function plainText(text: string, names: Map<string, string>): string {
+  return text.replace(/<@([0-9a-f-]{36})>/g, (_, id: string) => `@${names.get(id) ?? '…'}`);
+}
+
+export function ChatPanel({
+  lines,
+  meId,
+  chatHref,
+  onSend,
+  onClose,
+}: {
+  lines: ChatLine[];
+  meId: string | null;
+  /** Members: where the meeting's chat lives in Obrolan. */
+  chatHref: string | null;
+  onSend: (text: string) => void;
+  onClose: () => void;
+}) {
   const { t } = useTranslation();
   const lang = useLanguage();
   const zone = browserTimeZone();
@@ -298,6 +317,7 @@ export function ChatPanel({ lines, meId, onSend, onClose }: { lines: ChatLine[];
     const el = list.current;
     if (el) el.scrollTop = el.scrollHeight;
   }, [lines.length]);
+  const names = new Map(lines.filter((l) => l.user_id).map((l) => [l.user_id as string, l.name]));
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!text.trim()) return;
@@ -307,16 +327,22 @@ export function ChatPanel({ lines, meId, onSend, onClose }: { lines: ChatLine[];
   return (
     <aside className="meet-panel" data-testid="meet-chat-panel" aria-labelledby="meet-chat-title">
       <header className="meet-panel-head">
-        <h2 id="meet-chat-title">{t('meet.chatTitle')}</h2>
+        <h2 id="meet-chat-title" className="grow">{t('meet.chatTitle')}</h2>
+        {chatHref ? (
+          <a className="btn btn-ghost btn-icon" href={chatHref} target="_blank" rel="noopener" title={t('meet.openInChat')} aria-label={t('meet.openInChat')} data-testid="meet-chat-open">
+            <Icon name="chat" size={18} />
+          </a>
+        ) : null}
         <button type="button" className="btn btn-ghost btn-icon" onClick={onClose} aria-label={t('meet.closePanel')} data-testid="panel-close">
           <Icon name="close" />
         </button>
       </header>
       <div className="meet-panel-body meet-chat-list" ref={list} aria-live="polite">
-        {lines.length === 0 ? <p className="muted small meet-chat-empty">{t('meet.chatEmpty')}</p> : null}
+        {lines.length === 0 ? <p className="muted small meet-chat-empty">{t(chatHref ? 'meet.chatEmptySaved' : 'meet.chatEmpty')}</p> : null}
         {lines.map((l, i) => {
           const prev = lines[i - 1];
-          const grouped = prev && prev.id === l.id;
+          const author = l.id ?? l.user_id;
+          const grouped = prev && (prev.id ?? prev.user_id) === author;
           return (
             <div key={l.key} className={`meet-chat-line${grouped ? ' grouped' : ''}${l.pending ? ' pending' : ''}`} data-testid="meet-chat-message" data-mine={l.id === meId ? 'true' : undefined}>
               {!grouped ? (
@@ -325,7 +351,18 @@ export function ChatPanel({ lines, meId, onSend, onClose }: { lines: ChatLine[];
                   <span className="muted small">{formatTime(l.at, zone, lang)}</span>
                 </div>
               ) : null}
-              <div className="meet-chat-text break">{l.text}</div>
+              {l.text ? <div className="meet-chat-text break">{plainText(l.text, names)}</div> : null}
+              {l.files ? (
+                chatHref ? (
+                  <a className="meet-chat-files small" href={chatHref} target="_blank" rel="noopener">
+                    <Icon name="paperclip" size={14} /> {t('meet.chatFiles', { count: l.files })}
+                  </a>
+                ) : (
+                  <div className="meet-chat-files small muted">
+                    <Icon name="paperclip" size={14} /> {t('meet.chatFilesNoLink', { count: l.files })}
+                  </div>
+                )
+              ) : null}
             </div>
           );
         })}

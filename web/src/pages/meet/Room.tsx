@@ -487,7 +487,13 @@ function RoomInner({
             </div>
           </main>
           {panel === 'chat' ? (
-            <ChatPanel lines={s.chat} meId={me?.id ?? null} onSend={(text) => session.sendChat(text)} onClose={() => setPanel(null)} />
+            <ChatPanel
+              lines={s.chat}
+              meId={me?.id ?? null}
+              chatHref={s.conversationId ? `/o/${encodeURIComponent(orgId)}/chat/${encodeURIComponent(s.conversationId)}` : null}
+              onSend={(text) => session.sendChat(text)}
+              onClose={() => setPanel(null)}
+            />
           ) : panel === 'people' ? (
             <ParticipantsPanel
               people={people}

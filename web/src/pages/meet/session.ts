@@ -63,6 +63,8 @@ export interface MeetState {
   recent: string[];
   chat: ChatLine[];
   chatSeen: number;
+  /** Members only: the meeting's chat conversation (its messages are also in Obrolan). */
+  conversationId: string | null;
   reactions: FloatingReaction[];
   remote: Record<string, RemoteTrack>;
   mic: boolean;
@@ -182,6 +184,7 @@ export class MeetSession {
       recent: [],
       chat: [],
       chatSeen: 0,
+      conversationId: null,
       reactions: [],
       remote: {},
       mic: !!m.mic && m.micOn,
@@ -321,6 +324,7 @@ export class MeetSession {
           peers,
           waiting: msg.meeting.waiting ?? [],
           chat: [],
+          conversationId: msg.conversation_id ?? null,
         });
         this.closePcs();
         this.setupPcs();
@@ -380,9 +384,18 @@ export class MeetSession {
         break;
       case 'chat':
         this.store.update((s) => {
-          const mine = msg.id === s.you?.id;
+          const mine = msg.id !== null && msg.id === s.you?.id;
           const pendingIdx = mine ? s.chat.findIndex((c) => c.pending && c.text === msg.text) : -1;
-          const line: ChatLine = { id: msg.id, name: msg.name, text: msg.text, at: msg.at, key: `c${this.chatKey++}` };
+          const line: ChatLine = {
+            id: msg.id,
+            user_id: msg.user_id,
+            message_id: msg.message_id,
+            name: msg.name,
+            text: msg.text,
+            files: msg.files,
+            at: msg.at,
+            key: `c${this.chatKey++}`,
+          };
           const chat = pendingIdx >= 0 ? s.chat.map((c, i) => (i === pendingIdx ? line : c)) : [...s.chat, line];
           return { chat: chat.slice(-500) };
         });

@@ -45,6 +45,8 @@ pub enum ConversationKind {
     Private,
     Dm,
     Group,
+    /// A meeting's chat (made by the meeting; people join it by joining the meeting).
+    Meeting,
 }
 
 impl From<Kind> for ConversationKind {
@@ -54,6 +56,7 @@ impl From<Kind> for ConversationKind {
             Kind::Private => ConversationKind::Private,
             Kind::Dm => ConversationKind::Dm,
             Kind::Group => ConversationKind::Group,
+            Kind::Meeting => ConversationKind::Meeting,
         }
     }
 }
@@ -65,6 +68,7 @@ impl From<ConversationKind> for Kind {
             ConversationKind::Private => Kind::Private,
             ConversationKind::Dm => Kind::Dm,
             ConversationKind::Group => Kind::Group,
+            ConversationKind::Meeting => Kind::Meeting,
         }
     }
 }
@@ -203,11 +207,20 @@ impl ChatCaller {
 /// request, so it is one indexed read; actions that need the full policy actor (moderation)
 /// build it on demand.
 pub async fn chat_caller(state: &AppState, caller: &Caller, org_id: &str) -> ApiResult<ChatCaller> {
-    let org_id: OrgId = parse_id(org_id)?;
-    let m = state.store.membership(org_id, caller.user_id).await;
+    chat_member(state, parse_id(org_id)?, caller.user_id).await
+}
+
+/// A person as an active member of the organisation, for chat (the meeting room posts for
+/// the members in it); 404 otherwise.
+pub async fn chat_member(
+    state: &AppState,
+    org_id: OrgId,
+    user_id: UserId,
+) -> ApiResult<ChatCaller> {
+    let m = state.store.membership(org_id, user_id).await;
     match m {
         Ok(m) if m.status == MemberStatus::Active => Ok(ChatCaller {
-            user_id: caller.user_id,
+            user_id,
             org_id,
             role: m.role,
         }),
@@ -283,6 +296,15 @@ pub fn writable(c: &Conversation, me: Option<&MemberState>) -> ApiResult<()> {
     Ok(())
 }
 
+/// A meeting's chat follows its meeting: its title and members change there.
+fn meeting_managed(field: &str) -> ApiError {
+    ApiError::invalid(
+        field,
+        "chat.meeting_managed",
+        "a meeting's chat follows the meeting; change it there",
+    )
+}
+
 pub fn not_member() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
@@ -321,7 +343,7 @@ pub fn audience(c: &Conversation) -> Audience {
     }
 }
 
-async fn emit_updated(tx: &mut Tx, c: &Conversation, now: i64) -> ApiResult<()> {
+pub(crate) async fn emit_updated(tx: &mut Tx, c: &Conversation, now: i64) -> ApiResult<()> {
     let members = if c.kind.is_channel() {
         HashMap::new()
     } else {
@@ -338,7 +360,7 @@ async fn emit_updated(tx: &mut Tx, c: &Conversation, now: i64) -> ApiResult<()> 
     .await
 }
 
-async fn emit_membership(
+pub(crate) async fn emit_membership(
     tx: &mut Tx,
     c: &Conversation,
     user_id: UserId,
@@ -544,6 +566,7 @@ pub async fn create(
             }
             (None, None)
         }
+        Kind::Meeting => return Err(meeting_managed("kind")),
     };
     let id = store::insert_conversation(
         &mut tx,
@@ -634,6 +657,9 @@ pub async fn patch(
     let mut tx = state.store.begin().await?;
     let (c, me) = visible(&mut tx, &who, cid).await?;
     writable(&c, me.as_ref())?;
+    if c.kind == Kind::Meeting {
+        return Err(meeting_managed("conversation_id"));
+    }
     let name = match req.name.as_deref() {
         None => None,
         Some(n) => {
@@ -870,6 +896,9 @@ pub async fn add_members(
         ));
     }
     writable(&c, me.as_ref())?;
+    if c.kind == Kind::Meeting {
+        return Err(meeting_managed("user_ids"));
+    }
     if c.kind == Kind::Dm {
         return Err(ApiError::invalid(
             "user_ids",

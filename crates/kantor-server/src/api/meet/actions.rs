@@ -197,6 +197,17 @@ async fn apply(
     };
     if let Some(patch) = participant_patch {
         store::update_participant(&mut tx, target.id, &patch, now).await?;
+        if let Some(user_id) = target.user_id {
+            match patch.state {
+                Some(ParticipantState::Admitted) => {
+                    super::chat::join(&mut tx, &m, user_id, now).await?
+                }
+                Some(ParticipantState::Removed) => {
+                    super::chat::leave(&mut tx, &m, user_id, now).await?
+                }
+                _ => {}
+            }
+        }
     }
     if let Some(new_name) = name {
         store::update_participant(

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use kantor_core::meet::{self as rules, JoinRefused, JoinSettings, Joiner};
+use kantor_core::meet::{self as rules, JoinRefused, JoinSettings, Joiner, ParticipantState};
 use kantor_core::role::MemberStatus;
 use kantor_core::validate;
 use kantor_store::meet::{self as store, Meeting, NewParticipant, Participant};
@@ -207,6 +207,9 @@ pub async fn join(
             .await?
         }
     };
+    if let (Some(user_id), ParticipantState::Admitted) = (member, participant.state) {
+        super::chat::join(&mut tx, &m, user_id, now).await?;
+    }
     let m = store::meeting(&mut tx, m.org_id, m.id).await?;
     tx.commit().await?;
     tracing::info!(meeting_id = %m.id, participant_id = %participant.id, guest = participant.guest,

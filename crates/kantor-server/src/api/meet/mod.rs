@@ -12,6 +12,7 @@
 //! public join with its passcode limits; [`actions`] the actions on one participant.
 
 pub mod actions;
+pub mod chat;
 pub mod join;
 
 use axum::extract::{Path, State};
@@ -172,6 +173,10 @@ pub struct MeetingDto {
     pub join_url: String,
     /// Participants admitted right now.
     pub participant_count: i64,
+    /// The meeting's chat conversation (its members are the organisation's people admitted to
+    /// the meeting); null for meetings made before meeting chat.
+    #[schema(required = true)]
+    pub conversation_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema, Clone, Debug)]
@@ -236,6 +241,7 @@ pub fn meeting_dto(state: &AppState, m: &Meeting, runs: bool) -> MeetingDto {
         ended_at: m.ended_at.map(rfc3339),
         join_url,
         participant_count: m.participant_count,
+        conversation_id: m.conversation_id.map(|c| c.to_string()),
     }
 }
 
@@ -413,6 +419,8 @@ pub async fn create(
     )
     .await?;
     let m = store::meeting(&mut tx, who.org_id, id).await?;
+    chat::create(&mut tx, &m, now).await?;
+    let m = store::meeting(&mut tx, who.org_id, id).await?;
     tx.commit().await?;
     tracing::info!(meeting_id = %m.id, org_id = %m.org_id, "meeting started");
     Ok((
@@ -496,8 +504,12 @@ pub async fn patch(
         .map(|t| validate::text("title", t, rules::MAX_TITLE_CHARS))
         .transpose()?;
     let passcode = req.passcode.as_deref().map(rules::passcode).transpose()?;
+    let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
     let (m, _) = load_for(&mut tx, &who, &meeting_id, MeetingAction::Update).await?;
+    if let Some(title) = title.as_deref().filter(|t| *t != m.title) {
+        chat::retitle(&mut tx, &m, title, now).await?;
+    }
     store::update_meeting(
         &mut tx,
         m.id,
