@@ -3,7 +3,7 @@
 #
 #   - checks the toolchains: cargo/rustc >= 1.85, node >= 20, npm (installs none of them)
 #   - installs the Debian packages the tests need, only if one is missing:
-#       postgresql (server), nats-server, chromium, coturn, python3-aiosmtpd
+#       postgresql (server), nats-server, chromium, coturn, python3-aiosmtpd, snowball-data
 #       (+ gcc/libc6-dev when there is no C compiler: Rust needs one to link)
 #   - runs `npm ci` in web/ and e2e/ when node_modules is missing or older than package-lock.json
 #
@@ -86,6 +86,8 @@ command -v nats-server >/dev/null 2>&1 || [[ -x /usr/sbin/nats-server ]] || apt_
 [[ -x /usr/bin/chromium ]] || apt_needed+=(chromium)
 command -v turnserver >/dev/null 2>&1 || [[ -x /usr/bin/turnserver ]] || apt_needed+=(coturn)
 command -v cc >/dev/null 2>&1 || apt_needed+=(gcc libc6-dev)
+# Snowball's own stemmer test vocabularies (kantor-core's search tests check every word).
+[[ -f /usr/share/snowball/data/indonesian/voc.txt ]] || apt_needed+=(snowball-data)
 want_aiosmtpd=0
 have_aiosmtpd || want_aiosmtpd=1
 

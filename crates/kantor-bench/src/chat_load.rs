@@ -94,7 +94,7 @@ pub struct Outcome {
     pub presence_bytes: u64,
 }
 
-fn histogram() -> Histogram<u64> {
+pub(crate) fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("1 µs to 600 s at 3 digits is valid")
 }
 
@@ -102,10 +102,10 @@ fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
     crate::http::quantile_ms(h, q)
 }
 
-/// What the sockets and the posting tasks record, per step.
-struct StepStats {
-    delivered: AtomicU64,
-    deliver: Mutex<Histogram<u64>>,
+/// What the sockets and the posting tasks record, per step (chat-fanout: per announcement).
+pub(crate) struct StepStats {
+    pub(crate) delivered: AtomicU64,
+    pub(crate) deliver: Mutex<Histogram<u64>>,
     posts: AtomicU64,
     post_errors: AtomicU64,
     expected: AtomicU64,
@@ -113,11 +113,13 @@ struct StepStats {
     lag: Mutex<Histogram<u64>>,
 }
 
-struct Recorder {
-    epoch: Instant,
-    steps: Vec<StepStats>,
+/// What every socket's reader records; shared with chat-fanout.
+pub(crate) struct Recorder {
+    /// Send times in `client_key`s are micro-seconds since this instant.
+    pub(crate) epoch: Instant,
+    pub(crate) steps: Vec<StepStats>,
     /// Sockets closed by the server or failed.
-    closed: AtomicU64,
+    pub(crate) closed: AtomicU64,
     /// Bytes of non-event messages (presence, pings) received.
     other_bytes: AtomicU64,
     /// Last time a non-event message arrived, µs since `epoch`.
@@ -126,12 +128,34 @@ struct Recorder {
 }
 
 impl Recorder {
+    /// A recorder for deliveries tagged with steps `0..steps`.
+    pub(crate) fn new(steps: usize) -> Arc<Self> {
+        Arc::new(Recorder {
+            epoch: Instant::now(),
+            steps: (0..steps)
+                .map(|_| StepStats {
+                    delivered: AtomicU64::new(0),
+                    deliver: Mutex::new(histogram()),
+                    posts: AtomicU64::new(0),
+                    post_errors: AtomicU64::new(0),
+                    expected: AtomicU64::new(0),
+                    post_latency: Mutex::new(histogram()),
+                    lag: Mutex::new(histogram()),
+                })
+                .collect(),
+            closed: AtomicU64::new(0),
+            other_bytes: AtomicU64::new(0),
+            last_other: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+        })
+    }
+
     fn micros(&self) -> u64 {
         self.epoch.elapsed().as_micros() as u64
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panicking task cannot leave a histogram half-written in a way that matters here.
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -207,6 +231,90 @@ async fn read_loop(mut ws: Ws, rec: Arc<Recorder>) {
     }
 }
 
+/// Every person's socket open, each with a reader task recording into the [`Recorder`].
+pub(crate) struct Connected {
+    pub(crate) readers: Vec<tokio::task::JoinHandle<()>>,
+    /// Opening all sockets (each up to its hello).
+    pub(crate) connect: Duration,
+    /// Bytes of non-event messages (presence, pings) received while settling.
+    pub(crate) presence_bytes: u64,
+}
+
+/// Opens one socket per person, [`CONNECT_CONCURRENCY`] at a time (each waits for `hello`),
+/// starts their readers, then waits until no presence or other non-event message has arrived
+/// for [`SETTLE_QUIET`]. Fails if a socket did not open or was closed meanwhile.
+pub(crate) async fn connect_all(
+    addr: SocketAddr,
+    authority: &str,
+    people: &[Person],
+    rec: &Arc<Recorder>,
+) -> anyhow::Result<Connected> {
+    eprintln!(
+        "opening {} WebSockets ({CONNECT_CONCURRENCY} at a time) …",
+        people.len()
+    );
+    let started = Instant::now();
+    let sockets: Vec<anyhow::Result<Ws>> = futures::stream::iter(people.iter())
+        .map(|p| open_socket(addr, authority, &p.token))
+        .buffer_unordered(CONNECT_CONCURRENCY)
+        .collect()
+        .await;
+    let connect = started.elapsed();
+    let mut readers = Vec::with_capacity(sockets.len());
+    for s in sockets {
+        let ws = match s.context("a WebSocket did not open") {
+            Ok(ws) => ws,
+            Err(e) => {
+                rec.stop(readers);
+                return Err(e);
+            }
+        };
+        readers.push(tokio::spawn(read_loop(ws, rec.clone())));
+    }
+    eprintln!(
+        "{} sockets open in {} ms; waiting for presence pushes to settle …",
+        readers.len(),
+        connect.as_millis()
+    );
+    let settle_start = Instant::now();
+    // Quiet counts from the last other message, or from now if none came yet.
+    let settle_from = rec.micros();
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let last = rec.last_other.load(Ordering::Relaxed).max(settle_from);
+        let quiet = rec.micros().saturating_sub(last);
+        if quiet >= SETTLE_QUIET.as_micros() as u64 || settle_start.elapsed() > SETTLE_MAX {
+            break;
+        }
+    }
+    let presence_bytes = rec.other_bytes.load(Ordering::Relaxed);
+    eprintln!(
+        "settled after {:.1} s; {:.1} MiB of presence/other messages received across all sockets",
+        settle_start.elapsed().as_secs_f64(),
+        presence_bytes as f64 / (1024.0 * 1024.0)
+    );
+    let closed = rec.closed.load(Ordering::Relaxed);
+    if closed > 0 {
+        rec.stop(readers);
+        bail!("{closed} sockets were closed while connecting");
+    }
+    Ok(Connected {
+        readers,
+        connect,
+        presence_bytes,
+    })
+}
+
+impl Recorder {
+    /// Stops the readers; sockets closing from now on are not counted as closed.
+    pub(crate) fn stop(&self, readers: Vec<tokio::task::JoinHandle<()>>) {
+        self.stopping.store(true, Ordering::Relaxed);
+        for r in readers {
+            r.abort();
+        }
+    }
+}
+
 /// Idle keep-alive connections for posting, and a cap on how many are open.
 struct Pool {
     addr: SocketAddr,
@@ -261,68 +369,12 @@ pub async fn run(
     o: &Options,
 ) -> anyhow::Result<Outcome> {
     let (addr, authority) = resolve(url).await?;
-    let rec = Arc::new(Recorder {
-        epoch: Instant::now(),
-        steps: (0..o.max_steps)
-            .map(|_| StepStats {
-                delivered: AtomicU64::new(0),
-                deliver: Mutex::new(histogram()),
-                posts: AtomicU64::new(0),
-                post_errors: AtomicU64::new(0),
-                expected: AtomicU64::new(0),
-                post_latency: Mutex::new(histogram()),
-                lag: Mutex::new(histogram()),
-            })
-            .collect(),
-        closed: AtomicU64::new(0),
-        other_bytes: AtomicU64::new(0),
-        last_other: AtomicU64::new(0),
-        stopping: AtomicBool::new(false),
-    });
-
-    eprintln!(
-        "opening {} WebSockets ({CONNECT_CONCURRENCY} at a time) …",
-        people.len()
-    );
-    let started = Instant::now();
-    let sockets: Vec<anyhow::Result<Ws>> = futures::stream::iter(people.iter())
-        .map(|p| open_socket(addr, &authority, &p.token))
-        .buffer_unordered(CONNECT_CONCURRENCY)
-        .collect()
-        .await;
-    let connect = started.elapsed();
-    let mut readers = Vec::with_capacity(sockets.len());
-    for s in sockets {
-        let ws = s.context("a WebSocket did not open")?;
-        readers.push(tokio::spawn(read_loop(ws, rec.clone())));
-    }
-    eprintln!(
-        "{} sockets open in {} ms; waiting for presence pushes to settle …",
-        readers.len(),
-        connect.as_millis()
-    );
-    let settle_start = Instant::now();
-    loop {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let quiet = rec
-            .micros()
-            .saturating_sub(rec.last_other.load(Ordering::Relaxed));
-        if quiet >= SETTLE_QUIET.as_micros() as u64 || settle_start.elapsed() > SETTLE_MAX {
-            break;
-        }
-    }
-    let presence_bytes = rec.other_bytes.load(Ordering::Relaxed);
-    eprintln!(
-        "settled after {:.1} s; {:.1} MiB of presence/other messages received across all sockets",
-        settle_start.elapsed().as_secs_f64(),
-        presence_bytes as f64 / (1024.0 * 1024.0)
-    );
-    if rec.closed.load(Ordering::Relaxed) > 0 {
-        bail!(
-            "{} sockets were closed while connecting",
-            rec.closed.load(Ordering::Relaxed)
-        );
-    }
+    let rec = Recorder::new(o.max_steps);
+    let Connected {
+        readers,
+        connect,
+        presence_bytes,
+    } = connect_all(addr, &authority, people, &rec).await?;
 
     // Who may post where, and the request line of each channel.
     let pairs: Vec<(usize, usize)> = channels
@@ -516,10 +568,7 @@ pub async fn run(
         };
         rate = next_rate;
     }
-    rec.stopping.store(true, Ordering::Relaxed);
-    for r in readers {
-        r.abort();
-    }
+    rec.stop(readers);
     Ok(Outcome {
         steps,
         connect,

@@ -13,6 +13,10 @@
 //! - `chat-load`: `--users` people (5,000) each with a WebSocket open, posting into channels of
 //!   10–50 at a Poisson rate that rises step by step until p99 post→delivery latency passes
 //!   200 ms (or posts fail): the highest rate held.
+//! - `chat-fanout`: `--members` people (10,000) each with a WebSocket open in one super group;
+//!   an admin posts `--messages` (20) announcements, one every `--every-ms` (500): post→receipt
+//!   latency at every member (p50/p99), deliveries missed, and the server's memory per idle
+//!   connection.
 //! - `chat-history`: random pages of 50 from a channel of `--messages` (100,000) messages.
 //! - `chat-store`: no server; `--requests` chat posts replayed through `kantor_store` one at a
 //!   time, timing the transaction's statements, its commit and the relay's numbering apart.
@@ -31,11 +35,13 @@
 //! - [`import`]: the staff-import scenario.
 //! - [`seed`]: people, API tokens, channels and messages written straight into the store.
 //! - [`chat_load`]: the WebSocket fan-out ramp.
+//! - [`chat_fanout`]: announcements to a super group of connected members.
 //! - [`chat_history`]: the history-paging scenario.
 //! - [`chat_store`]: a chat post's writer work replayed through the store, stage by stage.
 //! - [`meet`]: synthetic meeting participants over the REST join, the meeting WebSocket and
 //!   real media; the sfu and meeting-join scenarios.
 
+mod chat_fanout;
 mod chat_history;
 mod chat_load;
 mod chat_store;
@@ -111,9 +117,16 @@ struct Cli {
     /// chat-load: a step holds only if p99 post→delivery latency is at most this.
     #[arg(long, default_value_t = 200)]
     p99_limit_ms: u64,
-    /// chat-history: messages in the channel.
-    #[arg(long, default_value_t = 100_000)]
-    messages: usize,
+    /// chat-history: messages in the channel (100,000); chat-fanout: announcements posted (20).
+    #[arg(long)]
+    messages: Option<usize>,
+    /// chat-fanout: people in the super group, each with one WebSocket (the admin who posts
+    /// comes on top).
+    #[arg(long, default_value_t = 10_000)]
+    members: usize,
+    /// chat-fanout: milliseconds between announcements.
+    #[arg(long, default_value_t = 500)]
+    every_ms: u64,
     /// chat-history: page requests measured.
     #[arg(long, default_value_t = 2000)]
     requests: usize,
@@ -150,6 +163,8 @@ enum Bench {
     Import,
     /// --users WebSockets, posts at a rising rate into channels of 10–50: highest rate held.
     ChatLoad,
+    /// --members WebSockets in one super group, --messages announcements: latency and memory.
+    ChatFanout,
     /// Random pages of 50 from a channel of --messages messages.
     ChatHistory,
     /// Diagnosis without a server: --requests posts through the store, stage by stage.
@@ -166,6 +181,10 @@ const SERVER_CPU: &str = "0";
 const BENCH_CPU: &str = "1";
 const STARTUP_RUNS: usize = 5;
 const IDLE_SETTLE: Duration = Duration::from_secs(2);
+const HISTORY_MESSAGES: usize = 100_000;
+const FANOUT_MESSAGES: usize = 20;
+/// chat-fanout: how long after the last announcement deliveries may still arrive.
+const FANOUT_GRACE: Duration = Duration::from_secs(10);
 
 fn main() {
     let cli = Cli::parse();
@@ -186,6 +205,9 @@ fn run(mut cli: Cli) -> anyhow::Result<String> {
         // Both ends of every socket live on this machine; the server is another process, but
         // this one holds --users sockets plus the posting pool.
         raise_open_files(cli.users as u64 + 1024)?;
+    }
+    if matches!(cli.bench, Bench::ChatFanout) {
+        raise_open_files(cli.members as u64 + 1024)?;
     }
     let meeting_bench = matches!(cli.bench, Bench::Sfu | Bench::MeetingJoin);
     if meeting_bench {
@@ -220,6 +242,7 @@ fn run(mut cli: Cli) -> anyhow::Result<String> {
             Bench::Startup => startup_bench(&cli).await,
             Bench::Import => import_bench(&cli).await,
             Bench::ChatLoad => chat_load_bench(&cli).await,
+            Bench::ChatFanout => chat_fanout_bench(&cli).await,
             Bench::ChatHistory => chat_history_bench(&cli).await,
             Bench::ChatStore => chat_store_bench(&cli).await,
             Bench::Sfu => sfu_bench(&cli).await,
@@ -244,12 +267,7 @@ async fn http_bench(cli: &Cli) -> anyhow::Result<String> {
     eprintln!("seeding an organisation and an API token …");
     let token = kantor.bootstrap().await?;
     let server = kantor.start().await?;
-    eprintln!(
-        "server {} (pid {}) ready in {} ms",
-        server.url,
-        server.pid,
-        server.ready_after.as_millis()
-    );
+    say_ready(&server);
     let result = load(cli, &server.url, &token, Some(server.pid)).await;
     let stopped = server.stop().await;
     if result.is_err() {
@@ -402,23 +420,14 @@ async fn chat_load_on(
     dir: &TempDir,
     db: &seed::Database,
 ) -> anyhow::Result<(chat_load::Outcome, usize, usize)> {
-    let kantor = Kantor::beside_me(dir.path(), db.server_url.clone())?;
-    eprintln!("creating the database and an organisation (kantor admin bootstrap) …");
-    let boot = kantor.bootstrap_org().await?;
-    let org: kantor_core::ids::OrgId = boot.org_id.parse().context("bootstrap's org_id")?;
-    let store = db.open().await?;
+    let (kantor, boot, org, store) = bootstrap_to_seed(dir, db).await?;
     let now = now_ms();
     let people = seed::people(&store, org, cli.users, now).await?;
     let channels = seed::channels(&store, org, &people, (10, 50), now).await?;
     store.close().await;
     let memberships = channels.iter().map(|c| c.members.len()).sum();
     let server = kantor.start().await?;
-    eprintln!(
-        "server {} (pid {}) ready in {} ms",
-        server.url,
-        server.pid,
-        server.ready_after.as_millis()
-    );
+    say_ready(&server);
     let options = chat_load::Options {
         step: Duration::from_secs(cli.step_secs),
         start_rate: cli.start_rate,
@@ -430,31 +439,160 @@ async fn chat_load_on(
     };
     // Bounded whatever happens: every step plus its grace periods, plus connecting.
     let bound = Duration::from_secs(cli.max_steps as u64 * (cli.step_secs + 60) + 300);
-    let result = tokio::time::timeout(
-        bound,
-        chat_load::run(
-            &server.url,
-            server.pid,
-            &boot.org_id,
-            &people,
-            &channels,
-            &options,
-        ),
-    )
-    .await
-    .unwrap_or_else(|_| {
-        Err(anyhow::anyhow!(
-            "chat-load ran past its bound of {} s",
-            bound.as_secs()
-        ))
-    });
-    let stopped = server.stop().await;
-    if result.is_err() {
-        eprintln!("server log (last lines):\n{}", kantor.log_tail());
-    }
-    let outcome = result?;
-    stopped?;
+    let url = server.url.clone();
+    let work = chat_load::run(&url, server.pid, &boot.org_id, &people, &channels, &options);
+    let outcome = bounded("chat-load", bound, work, &kantor, server).await?;
     Ok((outcome, channels.len(), memberships))
+}
+
+/// Tells where the spawned server listens and how soon it was ready.
+fn say_ready(server: &server::Running) {
+    eprintln!(
+        "server {} (pid {}) ready in {} ms",
+        server.url,
+        server.pid,
+        server.ready_after.as_millis()
+    );
+}
+
+/// chat-history: messages in the channel.
+fn history_messages(cli: &Cli) -> usize {
+    cli.messages.unwrap_or(HISTORY_MESSAGES)
+}
+
+/// A `kantor` on the benchmark's database, an organisation made by `kantor admin bootstrap`
+/// (which also creates and migrates the database), and the store open to seed it.
+async fn bootstrap_to_seed(
+    dir: &TempDir,
+    db: &seed::Database,
+) -> anyhow::Result<(
+    Kantor,
+    server::Bootstrap,
+    kantor_core::ids::OrgId,
+    kantor_store::Store,
+)> {
+    let kantor = Kantor::beside_me(dir.path(), db.server_url.clone())?;
+    eprintln!("creating the database and an organisation (kantor admin bootstrap) …");
+    let boot = kantor.bootstrap_org().await?;
+    let org = boot.org_id.parse().context("bootstrap's org_id")?;
+    let store = db.open().await?;
+    Ok((kantor, boot, org, store))
+}
+
+async fn chat_fanout_bench(cli: &Cli) -> anyhow::Result<String> {
+    let pg = pg_base(cli)?;
+    let messages = cli.messages.unwrap_or(FANOUT_MESSAGES);
+    if cli.members == 0 || messages == 0 || cli.every_ms == 0 {
+        bail!("chat-fanout needs --members, --messages and --every-ms of at least 1");
+    }
+    let backend = if pg.is_some() { "postgres" } else { "sqlite" };
+    let dir = TempDir::new()?;
+    let db = seed::Database::new(dir.path(), pg.as_deref()).await?;
+    let result = chat_fanout_on(cli, messages, &dir, &db).await;
+    db.drop_if_postgres().await;
+    drop(dir);
+    let (o, group) = result?;
+    let per_conn = o.rss_per_conn_kib(cli.members);
+    eprintln!(
+        "{} of {} deliveries ({} missed) of {} announcements to {} members: p50 {:.1} ms, \
+         p99 {:.1} ms, max {:.1} ms; slowest post {:.1} ms; server RSS {:.1} KiB per idle \
+         connection, {:.1} MiB at the end; CPU per announcement: server {} ms, bench {} ms; \
+         per announcement: {:?}",
+        o.delivered,
+        cli.members as u64 * messages as u64,
+        o.missed,
+        o.posted,
+        cli.members,
+        o.p50_ms,
+        o.p99_ms,
+        o.max_ms,
+        o.post_max_ms,
+        per_conn,
+        o.rss_end_kib as f64 / 1024.0,
+        o.server_cpu_ms.map_or("?".into(), |c| format!("{c:.1}")),
+        o.client_cpu_ms.map_or("?".into(), |c| format!("{c:.1}")),
+        o.per_message
+    );
+    let cpu = |c: Option<f64>| json!(c.map(|c| round(c, 1)));
+    let mib = |kib: u64| json!(round(kib as f64 / 1024.0, 1));
+    Ok(json_line(&[
+        ("bench", json!("chat-fanout")),
+        ("members", json!(cli.members)),
+        ("messages", json!(messages)),
+        ("delivered", json!(o.delivered)),
+        ("missed", json!(o.missed)),
+        ("p50_ms", json!(round(o.p50_ms, 1))),
+        ("p99_ms", json!(round(o.p99_ms, 1))),
+        ("rss_mib", mib(o.rss_idle_kib)),
+        ("rss_per_conn_kib", json!(round(per_conn, 1))),
+        ("backend", json!(backend)),
+        ("group", json!(group)),
+        ("posted", json!(o.posted)),
+        ("max_ms", json!(round(o.max_ms, 1))),
+        ("post_max_ms", json!(round(o.post_max_ms, 1))),
+        ("rss_before_mib", mib(o.rss_before_kib)),
+        ("rss_end_mib", mib(o.rss_end_kib)),
+        ("connect_ms", json!(o.connect.as_millis() as u64)),
+        (
+            "connect_other_mib",
+            json!(round(o.presence_bytes as f64 / 1048576.0, 1)),
+        ),
+        ("closed", json!(o.closed)),
+        ("server_cpu_ms_per_message", cpu(o.server_cpu_ms)),
+        ("client_cpu_ms_per_message", cpu(o.client_cpu_ms)),
+        ("every_ms", json!(cli.every_ms)),
+    ]))
+}
+
+/// Seeds the admin, the members and a private channel of them all, starts the server, prefers
+/// an org-wide group if the server makes one, and runs the announcements (bounded in time).
+async fn chat_fanout_on(
+    cli: &Cli,
+    messages: usize,
+    dir: &TempDir,
+    db: &seed::Database,
+) -> anyhow::Result<(chat_fanout::Outcome, &'static str)> {
+    let (kantor, boot, org, store) = bootstrap_to_seed(dir, db).await?;
+    let now = now_ms();
+    let mut everyone = seed::people_as(&store, org, 1, kantor_core::role::Role::Admin, now).await?;
+    everyone.extend(seed::people(&store, org, cli.members, now).await?);
+    let channel = seed::private_group(&store, org, &everyone, now).await?;
+    store.close().await;
+    let (admin, members) = everyone.split_first().context("the admin was seeded")?;
+    let server = kantor.start().await?;
+    say_ready(&server);
+    let options = chat_fanout::Options {
+        messages,
+        every: Duration::from_millis(cli.every_ms),
+        grace: FANOUT_GRACE,
+    };
+    // Connecting (generously 20 ms a socket), settling, the announcements and their grace.
+    let bound =
+        Duration::from_millis(cli.members as u64 * 20 + messages as u64 * cli.every_ms + 180_000)
+            + FANOUT_GRACE;
+    let url = server.url.clone();
+    let pid = server.pid;
+    let work = async {
+        let org_wide = chat_fanout::create_org_wide(&url, &boot.org_id, admin, cli.members).await?;
+        let group = if org_wide.is_some() {
+            "org_wide"
+        } else {
+            "private_channel"
+        };
+        let conversation = org_wide.unwrap_or_else(|| channel.to_string());
+        let o = chat_fanout::run(
+            &url,
+            pid,
+            &boot.org_id,
+            &conversation,
+            admin,
+            members,
+            &options,
+        )
+        .await?;
+        anyhow::Ok((o, group))
+    };
+    bounded("chat-fanout", bound, work, &kantor, server).await
 }
 
 /// Whether the meeting benches pin the server and themselves to separate CPUs: unless told not
@@ -482,12 +620,7 @@ async fn meeting_server(
     eprintln!("creating the database and an organisation (kantor admin bootstrap) …");
     let boot = kantor.bootstrap_org().await?;
     let server = kantor.start().await?;
-    eprintln!(
-        "server {} (pid {}) ready in {} ms",
-        server.url,
-        server.pid,
-        server.ready_after.as_millis()
-    );
+    say_ready(&server);
     Ok((kantor, boot, server))
 }
 
@@ -638,7 +771,7 @@ async fn meeting_join_bench(cli: &Cli) -> anyhow::Result<String> {
 
 async fn chat_history_bench(cli: &Cli) -> anyhow::Result<String> {
     let pg = pg_base(cli)?;
-    if cli.messages < 100 || cli.requests == 0 {
+    if history_messages(cli) < 100 || cli.requests == 0 {
         bail!("chat-history needs --messages ≥ 100 and --requests ≥ 1");
     }
     let backend = if pg.is_some() { "postgres" } else { "sqlite" };
@@ -670,7 +803,7 @@ async fn chat_history_bench(cli: &Cli) -> anyhow::Result<String> {
         ("p50_ms", json!(round(http::quantile_ms(h, 0.5), 3))),
         ("p99_ms", json!(round(http::quantile_ms(h, 0.99), 3))),
         ("backend", json!(backend)),
-        ("messages", json!(cli.messages)),
+        ("messages", json!(history_messages(cli))),
         ("requests", json!(h.len())),
         ("connections", json!(connections)),
     ]))
@@ -681,14 +814,10 @@ async fn chat_history_on(
     dir: &TempDir,
     db: &seed::Database,
 ) -> anyhow::Result<chat_history::Outcome> {
-    let kantor = Kantor::beside_me(dir.path(), db.server_url.clone())?;
-    eprintln!("creating the database and an organisation (kantor admin bootstrap) …");
-    let boot = kantor.bootstrap_org().await?;
-    let org: kantor_core::ids::OrgId = boot.org_id.parse().context("bootstrap's org_id")?;
-    let store = db.open().await?;
+    let (kantor, boot, org, store) = bootstrap_to_seed(dir, db).await?;
     let now = now_ms();
     let authors = seed::people(&store, org, 50, now).await?;
-    let channel = seed::history(&store, org, &authors, cli.messages, now).await?;
+    let channel = seed::history(&store, org, &authors, history_messages(cli), now).await?;
     store.close().await;
     let server = kantor.start().await?;
     eprintln!(
@@ -701,7 +830,7 @@ async fn chat_history_on(
         &boot.token,
         &boot.org_id,
         &channel.to_string(),
-        cli.messages,
+        history_messages(cli),
         cli.requests,
         cli.connections.unwrap_or(4),
     )

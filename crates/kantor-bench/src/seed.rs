@@ -130,6 +130,17 @@ pub async fn people(
     n: usize,
     now: i64,
 ) -> anyhow::Result<Vec<Person>> {
+    people_as(store, org_id, n, Role::Member, now).await
+}
+
+/// [`people`] with the given role in the organisation (chat-fanout's announcer is an admin).
+pub async fn people_as(
+    store: &Store,
+    org_id: OrgId,
+    n: usize,
+    role: Role,
+    now: i64,
+) -> anyhow::Result<Vec<Person>> {
     let started = Instant::now();
     let run = unique();
     let mut tx = store.begin().await?;
@@ -155,7 +166,7 @@ pub async fn people(
             &orgs::NewMembership {
                 org_id,
                 user_id: user.id,
-                role: Role::Member,
+                role,
                 status: MemberStatus::Active,
                 unit_id: None,
                 position: None,
@@ -267,22 +278,7 @@ pub async fn history(
     let run = unique();
     let name = format!("riwayat-{run}");
     let mut tx = store.begin().await?;
-    let id = chat::insert_conversation(
-        &mut tx,
-        &chat::NewConversation {
-            org_id,
-            kind: Kind::Public,
-            name: Some(&name),
-            topic: "",
-            description: "",
-            dm_key: None,
-            created_by: authors[0].id,
-        },
-        now,
-    )
-    .await?;
-    let ids: Vec<UserId> = authors.iter().map(|a| a.id).collect();
-    chat::add_members(&mut tx, org_id, id, &ids, "member", now).await?;
+    let id = conversation_of(&mut tx, org_id, Kind::Public, &name, authors, now).await?;
     let mut rng = rand::thread_rng();
     // Spread over the last 30 days, oldest first.
     let start = now - 30 * 24 * 3_600_000;
@@ -321,6 +317,56 @@ pub async fn history(
         "seeded {messages} messages in one channel in {} ms",
         started.elapsed().as_millis()
     );
+    Ok(id)
+}
+
+/// A private channel of all `members` (the first creates it), in one transaction: a group too
+/// big to fill over HTTP one invitation at a time.
+pub async fn private_group(
+    store: &Store,
+    org_id: OrgId,
+    members: &[Person],
+    now: i64,
+) -> anyhow::Result<ConversationId> {
+    let started = Instant::now();
+    let name = format!("pengumuman-{}", unique());
+    let mut tx = store.begin().await?;
+    let id = conversation_of(&mut tx, org_id, Kind::Private, &name, members, now).await?;
+    tx.commit().await?;
+    eprintln!(
+        "seeded a private channel of {} members in {} ms",
+        members.len(),
+        started.elapsed().as_millis()
+    );
+    Ok(id)
+}
+
+/// A conversation named `name` with `members` in it, the first as its creator.
+async fn conversation_of(
+    tx: &mut kantor_store::Conn,
+    org_id: OrgId,
+    kind: Kind,
+    name: &str,
+    members: &[Person],
+    now: i64,
+) -> anyhow::Result<ConversationId> {
+    let creator = members.first().context("a conversation needs a member")?.id;
+    let id = chat::insert_conversation(
+        tx,
+        &chat::NewConversation {
+            org_id,
+            kind,
+            name: Some(name),
+            topic: "",
+            description: "",
+            dm_key: None,
+            created_by: creator,
+        },
+        now,
+    )
+    .await?;
+    let ids: Vec<UserId> = members.iter().map(|m| m.id).collect();
+    chat::add_members(tx, org_id, id, &ids, "member", now).await?;
     Ok(id)
 }
 

@@ -250,13 +250,7 @@ pub struct Running {
 impl Running {
     /// Resident memory now, in KiB (`VmRSS` of /proc/PID/status).
     pub fn rss_kib(&self) -> anyhow::Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .context("cannot read the server's /proc status")?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .context("no VmRSS in the server's /proc status")
+        rss_kib(self.pid)
     }
 
     /// Stops the server: SIGTERM by its PID (a graceful shutdown), SIGKILL if it lingers.
@@ -286,6 +280,17 @@ impl Running {
         }
         Ok(())
     }
+}
+
+/// Resident memory of process `pid` now, in KiB (`VmRSS` of /proc/PID/status).
+pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("cannot read /proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .with_context(|| format!("no VmRSS in /proc/{pid}/status"))
 }
 
 /// Pins this process (every thread it has now, and so every one it starts later) to `cpus`

@@ -68,6 +68,77 @@ pub fn read_receipts(kind: Kind, member_count: i64) -> bool {
     kind != Kind::Public && member_count <= READ_RECEIPTS_MAX_MEMBERS
 }
 
+/// Longest slow mode a channel may set (one hour).
+pub const MAX_SLOW_MODE_SECS: i64 = 3_600;
+/// Largest per-message mention limit a channel may set.
+pub const MAX_MENTION_LIMIT: i64 = 100;
+/// "Remind the unread" of one message at most this often.
+pub const REMIND_EVERY_MS: i64 = 10 * 60 * 1000;
+
+/// A conversation's posting rules (large groups). The default is no rule at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PostingRules {
+    /// Only speakers (see [`may_post`]) start messages; everyone may react and reply in
+    /// threads.
+    pub announcement: bool,
+    /// Other members wait this long between messages; 0 is off.
+    pub slow_mode_secs: i64,
+    /// Most people one message of another member may mention; 0 is no limit.
+    pub mention_limit: i64,
+}
+
+/// A post a conversation's rules refuse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostRefused {
+    /// Announcement mode: only owners, posters and admins start messages.
+    AnnouncementOnly,
+    /// Slow mode: the member may post again in this many milliseconds.
+    SlowMode { wait_ms: i64 },
+    /// More people mentioned than the conversation allows.
+    TooManyMentions { limit: i64 },
+}
+
+/// What [`may_post`] needs to know about one post.
+#[derive(Clone, Copy, Debug)]
+pub struct Post {
+    /// The author is an owner or poster of the conversation, or an admin of the organisation:
+    /// the rules do not bind them.
+    pub speaker: bool,
+    /// A thread reply that stays in its thread (not also sent to the channel).
+    pub thread_reply: bool,
+    /// When the author last posted in the conversation (ms).
+    pub last_post_at: Option<i64>,
+    /// People mentioned by id.
+    pub mentions: usize,
+    pub now: i64,
+}
+
+/// Whether a conversation's rules let this post through.
+pub fn may_post(rules: PostingRules, post: Post) -> Result<(), PostRefused> {
+    if post.speaker {
+        return Ok(());
+    }
+    if rules.announcement && !post.thread_reply {
+        return Err(PostRefused::AnnouncementOnly);
+    }
+    if rules.slow_mode_secs > 0 {
+        if let Some(last) = post.last_post_at {
+            let next = last + rules.slow_mode_secs * 1000;
+            if next > post.now {
+                return Err(PostRefused::SlowMode {
+                    wait_ms: next - post.now,
+                });
+            }
+        }
+    }
+    if rules.mention_limit > 0 && post.mentions as i64 > rules.mention_limit {
+        return Err(PostRefused::TooManyMentions {
+            limit: rules.mention_limit,
+        });
+    }
+    Ok(())
+}
+
 /// A channel name as stored: trimmed, lowercased, runs of whitespace become `-`, a leading `#`
 /// dropped. Letters of any script, digits, `-` and `_` are allowed.
 pub fn channel_name(value: &str) -> Result<String, Invalid> {
@@ -274,6 +345,48 @@ mod tests {
         assert!(m.here);
         assert!(!m.channel);
         assert!(mentions("rapat @semua").channel);
+    }
+
+    fn post(speaker: bool, thread_reply: bool, last: Option<i64>, mentions: usize) -> Post {
+        Post {
+            speaker,
+            thread_reply,
+            last_post_at: last,
+            mentions,
+            now: 100_000,
+        }
+    }
+
+    #[test]
+    fn posting_rules() {
+        let open = PostingRules::default();
+        assert_eq!(may_post(open, post(false, false, Some(99_999), 50)), Ok(()));
+        let announce = PostingRules {
+            announcement: true,
+            ..PostingRules::default()
+        };
+        assert_eq!(
+            may_post(announce, post(false, false, None, 0)),
+            Err(PostRefused::AnnouncementOnly)
+        );
+        assert_eq!(may_post(announce, post(false, true, None, 0)), Ok(()));
+        assert_eq!(may_post(announce, post(true, false, None, 0)), Ok(()));
+        let slow = PostingRules {
+            slow_mode_secs: 30,
+            mention_limit: 3,
+            ..PostingRules::default()
+        };
+        assert_eq!(
+            may_post(slow, post(false, false, Some(90_000), 0)),
+            Err(PostRefused::SlowMode { wait_ms: 20_000 })
+        );
+        assert_eq!(may_post(slow, post(false, false, Some(70_000), 3)), Ok(()));
+        assert_eq!(
+            may_post(slow, post(false, true, Some(70_000), 4)),
+            Err(PostRefused::TooManyMentions { limit: 3 })
+        );
+        // Speakers are not bound.
+        assert_eq!(may_post(slow, post(true, false, Some(99_000), 40)), Ok(()));
     }
 
     #[test]

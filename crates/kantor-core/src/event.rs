@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ConversationId, OrgId, UserId};
 use crate::role::Role;
 
+/// Most people one [`Audience::Users`] event names.
+pub const MAX_USERS_PER_EVENT: usize = 1_000;
+
 /// Who may see an event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -19,6 +22,12 @@ pub enum Audience {
     OrgAdmins { org_id: OrgId },
     /// One person, whatever organisation they look at.
     User { user_id: UserId },
+    /// Some members of an organisation (at most [`MAX_USERS_PER_EVENT`]; more people take
+    /// several events), e.g. the people reminded to read an announcement.
+    Users {
+        org_id: OrgId,
+        user_ids: Vec<UserId>,
+    },
     /// Members of a chat conversation.
     Conversation {
         org_id: OrgId,
@@ -46,6 +55,7 @@ impl Audience {
         match self {
             Audience::Org { org_id }
             | Audience::OrgAdmins { org_id }
+            | Audience::Users { org_id, .. }
             | Audience::Conversation { org_id, .. }
             | Audience::ConversationJoin { org_id, .. }
             | Audience::ConversationLeave { org_id, .. } => Some(*org_id),
@@ -95,6 +105,7 @@ impl Audience {
                 user_id: u,
             } => in_org(org_id) && (*u == user_id || member_of(*conversation_id)),
             Audience::User { user_id: u } => *u == user_id,
+            Audience::Users { org_id, user_ids } => in_org(org_id) && user_ids.contains(&user_id),
             Audience::Org { org_id } => memberships.iter().any(|(o, _)| o == org_id),
             Audience::OrgAdmins { org_id } => memberships
                 .iter()

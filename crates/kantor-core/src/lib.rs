@@ -15,6 +15,8 @@
 //! - [`chat`]: chat rules (channel names, bodies, mentions, read receipts, do-not-disturb).
 //! - [`meet`]: meeting rules (numbers, passcodes, roles and states, admission, host actions,
 //!   TURN credentials).
+//! - [`search`]: chat search without the database (stemmers, index terms, query parser,
+//!   snippets).
 
 pub mod chat;
 pub mod event;
@@ -23,6 +25,7 @@ pub mod import;
 pub mod meet;
 pub mod policy;
 pub mod role;
+pub mod search;
 pub mod validate;
 
 pub use validate::Invalid;

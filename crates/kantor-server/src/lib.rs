@@ -160,6 +160,7 @@ pub async fn launch(
         metrics: Default::default(),
         me_cache: Default::default(),
         post_batcher: Default::default(),
+        read_status_push: Default::default(),
         rooms: Default::default(),
         mailer,
         base_url,
@@ -176,6 +177,7 @@ pub async fn launch(
     tokio::spawn(gateway::run_relay(state.clone()));
     tokio::spawn(gateway::run_hub(state.clone()));
     tokio::spawn(jobs::run_loop(state.clone()));
+    tokio::spawn(api::chat::groups::run_read_status_push(state.clone()));
 
     let app = router(state.clone());
     let shutdown = state.shutdown.clone();

@@ -32,6 +32,8 @@ pub struct Inner {
     pub me_cache: crate::api::MeCache,
     /// Group commit of chat posts (SQLite).
     pub post_batcher: crate::api::chat::batch::PostBatcher,
+    /// Large groups read since the last push of their read counts (this node).
+    pub read_status_push: crate::api::chat::groups::ReadStatusPush,
     /// Meeting rooms open on this node (signalling and media).
     pub rooms: crate::meet::Rooms,
     /// Outgoing mail, when SMTP is configured.

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use kantor_core::chat::Kind;
-use kantor_core::ids::{ConversationId, FileId, MessageId, OrgId, ScheduledId, UserId};
+use kantor_core::chat::{Kind, PostingRules};
+use kantor_core::ids::{ConversationId, FileId, MessageId, OrgId, ScheduledId, UnitId, UserId};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
@@ -33,6 +33,9 @@ pub struct Conversation {
     pub last_seq: i64,
     pub last_message_at: Option<i64>,
     pub member_count: i64,
+    /// Membership follows the organisation (super groups).
+    pub org_wide: bool,
+    pub rules: PostingRules,
 }
 
 fn conversation_from(row: &AnyRow) -> Result<Conversation> {
@@ -49,6 +52,12 @@ fn conversation_from(row: &AnyRow) -> Result<Conversation> {
         last_seq: row.int("last_seq")?,
         last_message_at: row.opt_int("last_message_at")?,
         member_count: row.int("member_count")?,
+        org_wide: row.flag("org_wide")?,
+        rules: PostingRules {
+            announcement: row.flag("announcement")?,
+            slow_mode_secs: row.int("slow_mode_secs")?,
+            mention_limit: row.int("mention_limit")?,
+        },
     })
 }
 
@@ -227,8 +236,8 @@ pub async fn add_members(
     let mut added = Vec::new();
     for u in users {
         let done = sqlx::query(
-            "INSERT INTO conversation_members (conversation_id, user_id, org_id, role, joined_at, last_read_seq)
-             SELECT $1, $2, $3, $4, $5, last_seq FROM conversations WHERE id = $1
+            "INSERT INTO conversation_members (conversation_id, user_id, org_id, role, joined_at, last_read_seq, joined_seq)
+             SELECT $1, $2, $3, $4, $5, last_seq, last_seq FROM conversations WHERE id = $1
              ON CONFLICT (conversation_id, user_id) DO NOTHING",
         )
         .bind(id.to_string())
@@ -1334,4 +1343,345 @@ impl Store {
             .map(|r| Ok((r.parse("conversation_id")?, r.parse("org_id")?)))
             .collect()
     }
+}
+
+// --- large groups ------------------------------------------------------------------------------
+
+/// Changes to a conversation's large-group settings; `None` leaves a field as it is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GroupSettingsPatch {
+    pub org_wide: Option<bool>,
+    pub announcement: Option<bool>,
+    pub slow_mode_secs: Option<i64>,
+    pub mention_limit: Option<i64>,
+}
+
+pub async fn update_group_settings(
+    conn: &mut AnyConnection,
+    id: ConversationId,
+    p: &GroupSettingsPatch,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE conversations SET org_wide = COALESCE($2, org_wide),
+           announcement = COALESCE($3, announcement),
+           slow_mode_secs = COALESCE($4, slow_mode_secs),
+           mention_limit = COALESCE($5, mention_limit)
+         WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .bind(p.org_wide.map(flag))
+    .bind(p.announcement.map(flag))
+    .bind(p.slow_mode_secs)
+    .bind(p.mention_limit)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds every active member of the organisation who is not a guest (one statement, however
+/// many there are); returns how many were added.
+pub async fn add_org_members(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+    id: ConversationId,
+    now: i64,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "INSERT INTO conversation_members (conversation_id, user_id, org_id, role, joined_at, last_read_seq, joined_seq)
+         SELECT $1, ms.user_id, ms.org_id, 'member', $3, c.last_seq, c.last_seq
+           FROM memberships ms JOIN conversations c ON c.id = $1
+          WHERE ms.org_id = $2 AND ms.status = 'active' AND ms.role <> 'guest'
+         ON CONFLICT (conversation_id, user_id) DO NOTHING",
+    )
+    .bind(id.to_string())
+    .bind(org_id.to_string())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    recount(conn, id).await?;
+    Ok(done.rows_affected())
+}
+
+/// The organisation's groups whose membership follows it.
+pub async fn org_wide_conversations(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+) -> Result<Vec<Conversation>> {
+    let rows = sqlx::query(
+        "SELECT * FROM conversations WHERE org_id = $1 AND org_wide = 1 AND archived_at IS NULL",
+    )
+    .bind(org_id.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(conversation_from).collect()
+}
+
+/// When `author` last posted in the conversation (slow mode).
+pub async fn last_post_at(
+    conn: &mut AnyConnection,
+    id: ConversationId,
+    author: UserId,
+) -> Result<Option<i64>> {
+    let at: Option<i64> = sqlx::query_scalar(
+        "SELECT created_at FROM messages WHERE conversation_id = $1 AND author_id = $2
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(id.to_string())
+    .bind(author.to_string())
+    .fetch_optional(conn)
+    .await?;
+    Ok(at)
+}
+
+/// Sets a member's role (`owner`, `poster` or `member`); whether they are a member.
+pub async fn set_member_role(
+    conn: &mut AnyConnection,
+    id: ConversationId,
+    user: UserId,
+    role: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE conversation_members SET role = $3 WHERE conversation_id = $1 AND user_id = $2",
+    )
+    .bind(id.to_string())
+    .bind(user.to_string())
+    .bind(role)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// How many of the people who were members when a message was posted have read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadStatus {
+    pub read: i64,
+    pub total: i64,
+}
+
+/// Read status of the message `seq`: members who were there when it was posted, and those of
+/// them whose read position reached it. People who joined later are not counted — their read
+/// position starts at the end, which says nothing about this message.
+pub async fn read_status(
+    conn: &mut AnyConnection,
+    id: ConversationId,
+    seq: i64,
+) -> Result<ReadStatus> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS total,
+                COALESCE(SUM(CASE WHEN last_read_seq >= $2 THEN 1 ELSE 0 END), 0) AS read
+           FROM conversation_members WHERE conversation_id = $1 AND joined_seq < $2",
+    )
+    .bind(id.to_string())
+    .bind(seq)
+    .fetch_one(conn)
+    .await?;
+    Ok(ReadStatus {
+        read: row.int("read")?,
+        total: row.int("total")?,
+    })
+}
+
+/// Which readers of a message to list.
+#[derive(Clone, Debug, Default)]
+pub struct ReadersFilter<'a> {
+    /// `Some(false)`: only those who have not read it.
+    pub read: Option<bool>,
+    /// Only people in these units (a unit and the units under it); empty is everyone.
+    pub units: &'a [UnitId],
+    /// Part of a name (case-insensitive).
+    pub name: Option<&'a str>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One member as the read-status list shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reader {
+    pub user: UserRef,
+    pub unit_id: Option<UnitId>,
+    pub unit_name: Option<String>,
+    pub read: bool,
+}
+
+/// The members counted by [`read_status`], by name, with their unit and whether they have read
+/// the message; and how many match the filter in all.
+pub async fn readers(
+    conn: &mut AnyConnection,
+    id: ConversationId,
+    seq: i64,
+    f: &ReadersFilter<'_>,
+) -> Result<(Vec<Reader>, i64)> {
+    let mut cond = String::from("cm.conversation_id = $1 AND cm.joined_seq < $2");
+    match f.read {
+        Some(true) => cond.push_str(" AND cm.last_read_seq >= $2"),
+        Some(false) => cond.push_str(" AND cm.last_read_seq < $2"),
+        None => {}
+    }
+    let mut next = 3;
+    if f.name.is_some() {
+        cond.push_str(&format!(" AND LOWER(u.name) LIKE ${next}"));
+        next += 1;
+    }
+    if !f.units.is_empty() {
+        let list: Vec<String> = (0..f.units.len())
+            .map(|i| format!("${}", next + i))
+            .collect();
+        cond.push_str(&format!(" AND ms.unit_id IN ({})", list.join(", ")));
+    }
+    let from = format!(
+        "FROM conversation_members cm JOIN users u ON u.id = cm.user_id
+         LEFT JOIN memberships ms ON ms.org_id = cm.org_id AND ms.user_id = cm.user_id
+         LEFT JOIN units un ON un.id = ms.unit_id WHERE {cond}"
+    );
+    let list_sql = format!(
+        "SELECT {USER_REF_COLS}, ms.unit_id, un.name AS unit_name,
+                CASE WHEN cm.last_read_seq >= $2 THEN 1 ELSE 0 END AS has_read
+         {from} ORDER BY u.name, u.id LIMIT {} OFFSET {}",
+        f.limit.clamp(1, 500),
+        f.offset.max(0)
+    );
+    // `$2` appears in every statement, so PostgreSQL can type it even without a read filter.
+    let count_sql = format!(
+        "SELECT COUNT(*) AS n, MAX(CASE WHEN cm.last_read_seq >= $2 THEN 1 ELSE 0 END) AS x {from}"
+    );
+    let pattern = f.name.map(|n| {
+        let escaped: String = n
+            .to_lowercase()
+            .chars()
+            .filter(|c| *c != '%' && *c != '_')
+            .collect();
+        format!("%{escaped}%")
+    });
+    macro_rules! bind_all {
+        ($q:expr) => {{
+            let mut q = $q.bind(id.to_string()).bind(seq);
+            if let Some(p) = &pattern {
+                q = q.bind(p.clone());
+            }
+            for u in f.units {
+                q = q.bind(u.to_string());
+            }
+            q
+        }};
+    }
+    let rows = bind_all!(sqlx::query(&list_sql))
+        .fetch_all(&mut *conn)
+        .await?;
+    let total = bind_all!(sqlx::query(&count_sql))
+        .fetch_one(&mut *conn)
+        .await?
+        .int("n")?;
+    let readers = rows
+        .iter()
+        .map(|r| {
+            Ok(Reader {
+                user: user_ref_from(r)?,
+                unit_id: r.opt_parse("unit_id")?,
+                unit_name: r.opt_text("unit_name")?,
+                read: r.flag("has_read")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((readers, total))
+}
+
+/// The members counted by [`read_status`] who have not read the message.
+pub async fn unread_member_ids(
+    conn: &mut AnyConnection,
+    id: ConversationId,
+    seq: i64,
+) -> Result<Vec<UserId>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT user_id FROM conversation_members
+          WHERE conversation_id = $1 AND joined_seq < $2 AND last_read_seq < $2",
+    )
+    .bind(id.to_string())
+    .bind(seq)
+    .fetch_all(conn)
+    .await?;
+    ids.iter()
+        .map(|s| s.parse().map_err(|_| StoreError::Corrupt("user id")))
+        .collect()
+}
+
+/// Records a "remind the unread" of a message unless one was sent less than `every_ms` ago;
+/// whether this one may go out.
+pub async fn claim_reminder(
+    conn: &mut AnyConnection,
+    message: MessageId,
+    by: UserId,
+    now: i64,
+    every_ms: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO message_reminders (message_id, last_at, last_by, times) VALUES ($1, $2, $3, 1)
+         ON CONFLICT (message_id) DO UPDATE SET last_at = $2, last_by = $3,
+           times = message_reminders.times + 1
+         WHERE message_reminders.last_at <= $4",
+    )
+    .bind(message.to_string())
+    .bind(now)
+    .bind(by.to_string())
+    .bind(now - every_ms)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Newest top-level messages of a conversation since `since` (ms), at most `limit`: the
+/// announcements whose read status is pushed live.
+pub async fn recent_top_level(
+    conn: &mut AnyConnection,
+    id: ConversationId,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<(MessageId, UserId, i64)>> {
+    let rows = sqlx::query(&format!(
+        "SELECT id, author_id, seq FROM messages
+          WHERE conversation_id = $1 AND thread_root_id IS NULL AND deleted_at IS NULL
+            AND created_at >= $2
+          ORDER BY seq DESC LIMIT {}",
+        limit.clamp(1, 100)
+    ))
+    .bind(id.to_string())
+    .bind(since)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.parse("id")?, r.parse("author_id")?, r.int("seq")?)))
+        .collect()
+}
+
+/// When the unread were last reminded of a message.
+pub async fn reminded_at(conn: &mut AnyConnection, message: MessageId) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT last_at FROM message_reminders WHERE message_id = $1")
+            .bind(message.to_string())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// The organisation of a conversation.
+pub async fn conversation_org(conn: &mut AnyConnection, id: ConversationId) -> Result<OrgId> {
+    let org: String = sqlx::query_scalar("SELECT org_id FROM conversations WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    org.parse().map_err(|_| StoreError::Corrupt("org id"))
+}
+
+/// Owners and posters of a conversation.
+pub async fn speakers(conn: &mut AnyConnection, id: ConversationId) -> Result<Vec<UserId>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT user_id FROM conversation_members
+          WHERE conversation_id = $1 AND role IN ('owner', 'poster')",
+    )
+    .bind(id.to_string())
+    .fetch_all(conn)
+    .await?;
+    ids.iter()
+        .map(|s| s.parse().map_err(|_| StoreError::Corrupt("user id")))
+        .collect()
 }

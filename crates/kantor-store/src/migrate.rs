@@ -41,6 +41,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "meeting_chat",
         sql: include_str!("../migrations/0005_meeting_chat.sql"),
     },
+    Migration {
+        version: 6,
+        name: "super_groups",
+        sql: include_str!("../migrations/0006_super_groups.sql"),
+    },
 ];
 
 /// An arbitrary constant that names Kantor's migration lock among PostgreSQL advisory locks.

@@ -50,6 +50,19 @@ export const removeConversationMember = (orgId: string, cid: string, userId: str
   api.delete(`${conv(orgId, cid)}/members/${enc(userId)}`);
 export const setMuted = (orgId: string, cid: string, muted: boolean) =>
   api.patch<Conversation>(`${conv(orgId, cid)}/me`, { muted } satisfies Schemas['MySettingsInput']);
+export const setMemberRole = (orgId: string, cid: string, userId: string, role: Schemas['ChatRole']) =>
+  api.put<void>(`${conv(orgId, cid)}/members/${enc(userId)}/role`, { role } satisfies Schemas['MemberRoleInput']);
+export const readStatus = (orgId: string, cid: string, messageIds: string[]) =>
+  api.get<Schemas['ReadStatusDto'][]>(`${conv(orgId, cid)}/read-status`, { message_ids: messageIds.join(',') });
+export type ReaderState = 'unread' | 'read' | 'all';
+export const listReaders = (
+  orgId: string,
+  cid: string,
+  mid: string,
+  q: { state: ReaderState; unit_id?: string; q?: string; limit?: number; offset?: number },
+) => api.get<Schemas['ReadersDto']>(`${msg(orgId, cid, mid)}/readers`, q);
+export const remindUnread = (orgId: string, cid: string, mid: string) =>
+  api.post<Schemas['RemindedDto']>(`${msg(orgId, cid, mid)}/remind`);
 export const markRead = (orgId: string, cid: string, seq: number) => api.post<void>(`${conv(orgId, cid)}/read`, { seq } satisfies Schemas['ReadInput']);
 
 export const listMessages = (orgId: string, cid: string, query: MessageQuery) =>
@@ -86,3 +99,4 @@ export const cancelScheduled = (orgId: string, id: string) => api.delete(`${chat
 export const listPresence = (orgId: string) => api.get<Presence[]>(`${chat(orgId)}/presence`);
 export const putStatus = (body: StatusInput) => api.put<Me>('/me/status', body);
 export const putDnd = (body: DndInput) => api.put<Me>('/me/dnd', body);
+

@@ -540,6 +540,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/members/{user_id}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Sets a channel member's role (channel owner or admin). */
+        put: operations["set_conversation_member_role"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages": {
         parameters: {
             query?: never;
@@ -629,6 +646,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/readers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who has (not) read a message, filterable by unit and name (its author, the conversation's
+         *     owners and posters, admins).
+         */
+        get: operations["message_readers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/remind": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reminds everyone who has not read a message (the DingTalk "Ding"): each gets a
+         *     `chat.reminder` event. At most once per message per 10 minutes.
+         */
+        post: operations["remind_unread"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/thread": {
         parameters: {
             query?: never;
@@ -674,6 +731,23 @@ export interface paths {
         put?: never;
         /** Marks messages read up to `seq` (shown in a focused window). Never moves backwards. */
         post: operations["mark_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/read-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read counts of messages the caller may see the status of (others are left out). */
+        get: operations["read_status"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1223,7 +1297,7 @@ export interface components {
             next_cursor: string | null;
         };
         /** @enum {string} */
-        ChatRole: "owner" | "member";
+        ChatRole: "owner" | "poster" | "member";
         /** @description A person's status as shown (an expired status is no status). */
         ChatStatusDto: {
             dnd_end: string | null;
@@ -1238,6 +1312,8 @@ export interface components {
             skip_invalid?: boolean;
         };
         ConversationDto: {
+            /** @description Only owners, posters and admins start messages; members react and reply in threads. */
+            announcement: boolean;
             archived: boolean;
             created_at: string;
             description: string;
@@ -1264,12 +1340,24 @@ export interface components {
              * @description Of those, messages that mention the caller, `@here` or `@channel`.
              */
             mention_count: number;
+            /**
+             * Format: int64
+             * @description Most people one member's message may mention (0: no limit).
+             */
+            mention_limit: number;
             muted: boolean;
             my_role: null | components["schemas"]["ChatRole"];
             /** @description Channels only; DMs and groups are titled by their members. */
             name: string | null;
+            /** @description Membership follows the organisation (a super group). */
+            org_wide: boolean;
             /** @description Whether members see each other's read positions (ticks). */
             read_receipts: boolean;
+            /**
+             * Format: int64
+             * @description Members wait this long between messages (0: off).
+             */
+            slow_mode_secs: number;
             topic: string;
             /**
              * Format: int64
@@ -1287,8 +1375,25 @@ export interface components {
             user: components["schemas"]["UserRefDto"];
         };
         ConversationPatchInput: {
+            /** @description Channels, owner or admin: announcement mode. */
+            announcement?: boolean | null;
             description?: string | null;
+            /**
+             * Format: int64
+             * @description Channels, owner or admin: per-message mention limit (0–100; 0 is none).
+             */
+            mention_limit?: number | null;
             name?: string | null;
+            /**
+             * @description Channels, admins only: membership follows the organisation (turning it on adds
+             *     everyone; turning it off keeps the members there are).
+             */
+            org_wide?: boolean | null;
+            /**
+             * Format: int64
+             * @description Channels, owner or admin: slow mode in seconds (0–3600).
+             */
+            slow_mode_secs?: number | null;
             topic?: string | null;
         };
         DndInput: {
@@ -1508,6 +1613,10 @@ export interface components {
             /** @description Empty string removes the member from their unit. */
             unit_id?: string | null;
         };
+        MemberRoleInput: {
+            /** @description `owner`, `poster` (may start messages in announcement mode) or `member`. */
+            role: components["schemas"]["ChatRole"];
+        };
         MembershipDto: {
             employee_number: string | null;
             /** @description Leads at least one unit. */
@@ -1559,12 +1668,29 @@ export interface components {
             muted?: boolean | null;
         };
         NewConversationInput: {
+            /** @description Channels: announcement mode. */
+            announcement?: boolean;
             description?: string | null;
             kind: components["schemas"]["ConversationKind"];
             /** @description DM: exactly one other member. Group: 2–8 others. Channels: members to add besides the creator. */
             member_ids?: string[];
+            /**
+             * Format: int64
+             * @description Channels: most people one member's message may mention (0: no limit; at most 100).
+             */
+            mention_limit?: number;
             /** @description Channels: the name (lowercased; spaces become `-`). */
             name?: string | null;
+            /**
+             * @description Channels: every active member of the organisation is a member, now and later (admins
+             *     only).
+             */
+            org_wide?: boolean;
+            /**
+             * Format: int64
+             * @description Channels: slow mode in seconds (0–3600).
+             */
+            slow_mode_secs?: number;
             topic?: string | null;
         };
         NewInviteRequest: {
@@ -1690,9 +1816,45 @@ export interface components {
             /** @description In the order they reacted. */
             user_ids: string[];
         };
+        ReadCountDto: {
+            /**
+             * Format: int64
+             * @description Members (when it was posted) whose read position reached the message.
+             */
+            read: number;
+            /**
+             * Format: int64
+             * @description Members when it was posted.
+             */
+            total: number;
+        };
         ReadInput: {
             /** Format: int64 */
             seq: number;
+        };
+        ReadStatusDto: components["schemas"]["ReadCountDto"] & {
+            message_id: string;
+        };
+        ReaderDto: {
+            read: boolean;
+            unit: null | components["schemas"]["UnitRefDto"];
+            user: components["schemas"]["UserRefDto"];
+        };
+        ReadersDto: components["schemas"]["ReadCountDto"] & {
+            /**
+             * Format: int64
+             * @description How many match the filter in all.
+             */
+            matching: number;
+            message_id: string;
+            /** @description People matching the filter, by name. */
+            people: components["schemas"]["ReaderDto"][];
+            /** @description When the unread were last reminded of this message. */
+            reminded_at: string | null;
+        };
+        RemindedDto: {
+            /** @description People reminded (members who had not read it, the author left out). */
+            reminded: number;
         };
         RenameInput: {
             name: string;
@@ -1797,6 +1959,10 @@ export interface components {
             name?: string | null;
             /** @description Empty or absent: a top-level unit. */
             parent_id?: string | null;
+        };
+        UnitRefDto: {
+            id: string;
+            name: string;
         };
         UserDto: {
             avatar_url: string | null;
@@ -3237,6 +3403,55 @@ export interface operations {
             };
         };
     };
+    set_conversation_member_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                conversation_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberRoleInput"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_messages: {
         parameters: {
             query?: {
@@ -3684,6 +3899,110 @@ export interface operations {
             };
         };
     };
+    message_readers: {
+        parameters: {
+            query?: {
+                /** @description `unread` (default), `read` or `all`. */
+                state?: "unread" | "read" | "all";
+                /** @description Only people in this unit or the units under it. */
+                unit_id?: string;
+                /** @description Part of a name. */
+                q?: string;
+                /** @description 1–200, default 50. */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+                conversation_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadersDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remind_unread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                conversation_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemindedDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_thread: {
         parameters: {
             query?: never;
@@ -3776,6 +4095,47 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_status: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated message ids (at most 50). */
+                message_ids?: string;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadStatusDto"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -163,7 +163,8 @@ export type ServerMessage =
   | { type: 'resync_required'; seq?: number }
   | { type: 'ping' }
   | TypingMessage
-  | PresenceMessage;
+  | PresenceMessage
+  | ReadStatusMessage;
 
 /** Ephemeral (no `seq`, not replayed): someone is typing in a conversation or thread. */
 export interface TypingMessage {
@@ -182,7 +183,25 @@ export interface PresenceMessage {
   changes: { user_id: string; state: 'online' | 'away' | 'offline' }[];
 }
 
-export type EphemeralMessage = TypingMessage | PresenceMessage;
+/** Ephemeral: read counts of a group's recent announcements, pushed about once a second while
+ * people read, to their authors and the group's owners and posters. */
+export interface ReadStatusMessage {
+  type: 'read_status';
+  org_id: string;
+  conversation_id: string;
+  messages: { message_id: string; read: number; total: number }[];
+}
+
+/** `chat.reminder`: someone asks me to read an announcement (the "Ding"). */
+export interface ChatReminder {
+  conversation_id: string;
+  message_id: string;
+  seq: number;
+  by: UserRef;
+  excerpt: string;
+}
+
+export type EphemeralMessage = TypingMessage | PresenceMessage | ReadStatusMessage;
 
 /** What the web app sends on the socket besides `pong`. */
 export type ClientMessage =
@@ -190,3 +209,5 @@ export type ClientMessage =
   | { type: 'activity'; state: 'active' | 'idle' }
   /** Replaces the list of people whose presence changes this socket receives (≤ 1,000). */
   | { type: 'watch_presence'; user_ids: string[] };
+
+export type SnippetPart = Schemas['SnippetPartDto'];

@@ -70,6 +70,10 @@ function conv(over: Partial<Conversation> = {}): Conversation {
     mention_count: 0,
     muted: false,
     read_receipts: false,
+    org_wide: false,
+    announcement: false,
+    slow_mode_secs: 0,
+    mention_limit: 0,
     ...over,
   };
 }

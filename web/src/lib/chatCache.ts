@@ -6,6 +6,7 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type {
   Attachment,
+  ChatReminder,
   ChatStatus,
   Conversation,
   ConversationMember,
@@ -15,6 +16,7 @@ import type {
   Presence,
   PresenceMessage,
   Quote,
+  ReadStatusMessage,
   Thread,
   TypingMessage,
 } from '../api/types';
@@ -207,6 +209,32 @@ export type TypingState = ReadonlyMap<string, ReadonlyMap<string, number>>;
 
 export const typingStore = new Store<TypingState>(new Map());
 
+/** Read counts of announcements (message id → read / total), from `read-status` and the live
+ * `read_status` pushes. */
+export type ReadCounts = ReadonlyMap<string, { read: number; total: number }>;
+export const readCountStore = new Store<ReadCounts>(new Map());
+
+export function withReadCounts(state: ReadCounts, items: readonly { message_id: string; read: number; total: number }[]): ReadCounts {
+  if (!items.length) return state;
+  const next = new Map(state);
+  for (const i of items) next.set(i.message_id, { read: i.read, total: i.total });
+  return next;
+}
+
+export function applyReadStatus(msg: ReadStatusMessage): void {
+  readCountStore.set(withReadCounts(readCountStore.get(), msg.messages));
+}
+
+/** Reminders to read announcements that arrived while signed in, newest last. */
+export interface PendingReminder extends ChatReminder {
+  orgId: string;
+}
+export const reminderStore = new Store<readonly PendingReminder[]>([]);
+
+export function dismissReminder(messageId: string): void {
+  reminderStore.set(reminderStore.get().filter((r) => r.message_id !== messageId));
+}
+
 export function typingKey(cid: string, threadRootId: string | null | undefined): string {
   return `${cid}|${threadRootId ?? ''}`;
 }
@@ -373,6 +401,29 @@ export function applyChatEvent(qc: QueryClient, event: ChatEvent): boolean {
     case 'chat.channel.created':
       void qc.invalidateQueries({ queryKey: ['chat', orgId, 'channels'] });
       return true;
+    case 'chat.members.reset': {
+      // Many people joined a group at once (an org-wide group made or widened): everyone in
+      // the organisation hears of it, so the refetches are spread over a few seconds.
+      const d = event.data as { conversation_id: string };
+      setTimeout(() => {
+        void qc.invalidateQueries({ queryKey: chatKeys.conversations(orgId) });
+        void qc.invalidateQueries({ queryKey: chatKeys.conversation(orgId, d.conversation_id) });
+        void qc.invalidateQueries({ queryKey: chatKeys.members(orgId, d.conversation_id) });
+      }, Math.random() * 5000);
+      return true;
+    }
+    case 'chat.member.role': {
+      const d = event.data as { conversation_id: string };
+      void qc.invalidateQueries({ queryKey: chatKeys.members(orgId, d.conversation_id) });
+      void qc.invalidateQueries({ queryKey: chatKeys.conversation(orgId, d.conversation_id) });
+      void qc.invalidateQueries({ queryKey: chatKeys.conversations(orgId) });
+      return true;
+    }
+    case 'chat.reminder': {
+      const d = event.data as ChatReminder;
+      reminderStore.set([...reminderStore.get().filter((r) => r.message_id !== d.message_id), { ...d, orgId }].slice(-5));
+      return true;
+    }
     default:
       return false;
   }

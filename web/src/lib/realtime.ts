@@ -194,6 +194,7 @@ export class RealtimeClient {
         break;
       case 'typing':
       case 'presence':
+      case 'read_status':
         this.opts.onEphemeral(msg);
         break;
       default:

@@ -18,6 +18,7 @@ import { lastOrg } from '../lib/preferences';
 import { LanguageToggle } from './LanguageToggle';
 import { orgPath, visibleNav, type NavEntry } from './nav';
 import { OrgSwitcher } from './OrgSwitcher';
+import { Reminders } from './Reminders';
 import { UserMenu } from './UserMenu';
 
 /** Unread messages in conversations that are not muted, on the Chat entry. Shares the chat
@@ -129,6 +130,7 @@ export function AppShell() {
             <UserMenu user={me.user} />
           </div>
         </header>
+        <Reminders />
         <main id="main" tabIndex={-1} className={`content${chatMatch ? ' content-chat' : ''}`}>
           <Suspense fallback={<Loading />}>
             <Outlet />

@@ -539,6 +539,8 @@ pub async fn confirm(
         }
     }
     let imported = rows.iter().filter(|r| r.errors.is_empty()).count();
+    // People imported with a password already are active: they join the org-wide groups.
+    super::chat::groups::follow_org_all(&mut tx, org_id, now).await?;
     super::audit(&mut tx, org_id, Some(caller.user_id), "import.confirm", Some(import_id.to_string()),
         serde_json::json!({"imported": imported, "skipped": invalid, "units_created": units_created}), now).await?;
     super::emit(

@@ -473,6 +473,7 @@ pub async fn accept(
         Err(e) => return Err(e.into()),
     }
     orgs::set_invite_user(&mut tx, invite.id, user_id).await?;
+    super::chat::groups::follow_org(&mut tx, invite.org_id, user_id, now).await?;
     super::audit(
         &mut tx,
         invite.org_id,
@@ -578,6 +579,7 @@ pub async fn complete_reset(
                 ..Default::default()
             };
             orgs::update_membership(&mut tx, org.id, reset.user_id, &patch, now).await?;
+            super::chat::groups::follow_org(&mut tx, org.id, reset.user_id, now).await?;
         }
     }
     let ended = accounts::delete_sessions(&mut tx, reset.user_id, None).await?;

@@ -256,6 +256,10 @@ pub async fn patch_member(
         "position": patch.position,
         "employee_number": patch.employee_number,
     });
+    if patch.role.is_some() {
+        // Becoming a guest leaves the org-wide groups; leaving guest joins them.
+        super::chat::groups::follow_org(&mut tx, org_id, user_id, now).await?;
+    }
     let action = if patch.role.is_some() {
         "member.role_change"
     } else {
@@ -332,6 +336,7 @@ pub async fn deactivate(
         now,
     )
     .await?;
+    super::chat::groups::follow_org(&mut tx, org_id, user_id, now).await?;
     let user = accounts::user_by_id(&mut tx, user_id).await?;
     orgs::revoke_invites_for_email(&mut tx, org_id, &user.email, now).await?;
     let others_active = orgs::active_memberships_elsewhere(&mut tx, user_id, org_id).await? > 0;
@@ -407,6 +412,7 @@ pub async fn reactivate(
         now,
     )
     .await?;
+    super::chat::groups::follow_org(&mut tx, org_id, user_id, now).await?;
     super::audit(
         &mut tx,
         org_id,

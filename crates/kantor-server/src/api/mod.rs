@@ -143,6 +143,22 @@ pub fn router() -> Router<AppState> {
             delete(chat::remove_member),
         )
         .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/members/{user_id}/role",
+            put(chat::groups::set_role),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/read-status",
+            get(chat::groups::read_status),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/readers",
+            get(chat::groups::readers),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/remind",
+            post(chat::groups::remind),
+        )
+        .route(
             "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/me",
             patch(chat::patch_me),
         )
@@ -242,6 +258,7 @@ pub fn router() -> Router<AppState> {
         chat::list, chat::browse, chat::create, chat::get, chat::patch, chat::join, chat::leave,
         chat::archive, chat::unarchive, chat::members, chat::add_members, chat::remove_member,
         chat::patch_me, chat::read,
+        chat::groups::set_role, chat::groups::read_status, chat::groups::readers, chat::groups::remind,
         chat::messages::list, chat::messages::post, chat::messages::thread, chat::messages::edit,
         chat::messages::edits, chat::messages::delete, chat::messages::add_reaction,
         chat::messages::remove_reaction, chat::messages::pin_message, chat::messages::unpin_message,

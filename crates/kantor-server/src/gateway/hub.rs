@@ -206,6 +206,13 @@ impl Hub {
                 tracing::warn!(from = last, to = e.seq, "event stream jumped");
             }
             last = e.seq;
+            if e.kind == MEMBERS_RESET {
+                // Many joined at once (a super group made or widened, an import): read the
+                // conversation's members afresh when it is next needed.
+                if let Some(cid) = e.audience.conversation_id().or_else(|| reset_target(e)) {
+                    self.members.lock().remove(&cid);
+                }
+            }
             state.rooms.chat_event(e);
             self.route(state, Arc::new(outgoing(e))).await;
             self.last_seq.store(last, Ordering::SeqCst);
@@ -310,6 +317,10 @@ impl Hub {
             }
             Audience::Org { org_id } => self.send_to(Some(*org_id), None, false, None, msg),
             Audience::OrgAdmins { org_id } => self.send_to(Some(*org_id), None, true, None, msg),
+            Audience::Users { org_id, user_ids } => {
+                let some: HashSet<UserId> = user_ids.iter().copied().collect();
+                self.send_to(Some(*org_id), Some(&some), false, None, msg);
+            }
             Audience::Conversation {
                 org_id,
                 conversation_id,
@@ -378,6 +389,10 @@ impl Hub {
                 }
             }
             Audience::Org { org_id } => self.send_to(Some(*org_id), None, false, exclude, msg),
+            Audience::Users { org_id, user_ids } => {
+                let some: HashSet<UserId> = user_ids.iter().copied().collect();
+                self.send_to(Some(*org_id), Some(&some), false, exclude, msg);
+            }
             Audience::User { user_id } => {
                 let one: HashSet<UserId> = [*user_id].into();
                 self.send_to(None, Some(&one), false, exclude, msg);
@@ -385,4 +400,13 @@ impl Hub {
             _ => {}
         }
     }
+}
+
+/// The event kind that says many people joined a conversation at once, without one
+/// `ConversationJoin` each; its payload names the conversation.
+pub const MEMBERS_RESET: &str = "chat.members.reset";
+
+fn reset_target(e: &Event) -> Option<ConversationId> {
+    let v: serde_json::Value = serde_json::from_str(&e.payload).ok()?;
+    v["conversation_id"].as_str()?.parse().ok()
 }

@@ -13,6 +13,7 @@
 //! Ephemeral signals (typing, presence) travel on the bus only: never stored, never replayed.
 
 mod hub;
+pub use hub::MEMBERS_RESET;
 pub mod presence;
 
 use std::collections::HashMap;
@@ -162,6 +163,20 @@ enum EphemeralMsg {
         text: String,
     },
     Presence(presence::Announce),
+}
+
+/// Sends a JSON text to the sockets of an audience on every node, now, without storing it
+/// (typing, live read counts).
+pub async fn signal(state: &AppState, audience: Audience, text: String) {
+    publish_ephemeral(
+        state,
+        &EphemeralMsg::Signal {
+            audience,
+            exclude: None,
+            text,
+        },
+    )
+    .await;
 }
 
 async fn publish_ephemeral(state: &AppState, msg: &EphemeralMsg) {

@@ -11,6 +11,7 @@ mod auth;
 mod chat;
 mod cluster;
 mod files;
+mod groups;
 mod imports;
 mod meet;
 mod meet_chat;

@@ -550,6 +550,10 @@ impl Client {
         self.send(self.request(Method::POST, path)).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        self.send(self.request(Method::PUT, path).json(&body)).await
+    }
+
     pub async fn patch(&self, path: &str, body: Value) -> Resp {
         self.send(self.request(Method::PATCH, path).json(&body))
             .await

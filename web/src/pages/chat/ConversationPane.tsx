@@ -19,6 +19,9 @@ import { conversationTitle, dmPartner, isChannel, markConversationRead, useMessa
 import { Composer } from './Composer';
 import { PaneContext, useChatScope, type ComposerHandle, type Pane } from './context';
 import { MessageItem, PendingItem, PersonAvatar, StatusBadge } from './MessageItem';
+import { useReadCounts } from './ReadStatus';
+
+const NO_MESSAGES: Message[] = [];
 import { dayLabel, GROUP_MS } from './time';
 
 type Row = { kind: 'msg'; m: Message } | { kind: 'pending'; p: PendingMessage };
@@ -247,6 +250,7 @@ export const ConversationPane = forwardRef<HTMLDivElement, PaneProps>(function C
   });
 
   const w = win.data;
+  useReadCounts(c, w?.messages ?? NO_MESSAGES);
   const rows: Row[] = useMemo(
     () => [...(w?.messages ?? []).map((m) => ({ kind: 'msg' as const, m })), ...(w?.hasMoreAfter ? [] : pending.map((p) => ({ kind: 'pending' as const, p })))],
     [w?.messages, w?.hasMoreAfter, pending],
@@ -313,6 +317,8 @@ export const ConversationPane = forwardRef<HTMLDivElement, PaneProps>(function C
   };
 
   const writable = c.is_member && !c.archived;
+  // Announcement mode: members reply in threads and react, but do not start messages.
+  const mayStart = !c.announcement || scope.isOrgAdmin || c.my_role === 'owner' || c.my_role === 'poster';
 
   return (
     <PaneContext.Provider value={pane}>
@@ -353,7 +359,11 @@ export const ConversationPane = forwardRef<HTMLDivElement, PaneProps>(function C
           ) : null}
         </div>
         <TypingLine cid={c.id} threadRootId={null} />
-        {writable ? (
+        {writable && !mayStart ? (
+          <div className="composer-bar announcement-bar" data-testid="announcement-only">
+            <Icon name="bell" size={18} /> <span className="grow">{t('chat.announcementOnly')}</span>
+          </div>
+        ) : writable ? (
           <Composer
             ref={composer}
             conversation={c}

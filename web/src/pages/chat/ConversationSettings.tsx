@@ -21,6 +21,15 @@ import { useChatScope } from './context';
 import { MemberPicker } from './MemberPicker';
 import { PersonAvatar, StatusBadge } from './MessageItem';
 
+/** Slow mode choices, in seconds (0: off). */
+const SLOW_MODES = [0, 10, 30, 60, 300, 900, 3600];
+
+function slowModeLabel(s: number, t: (key: string, o?: Record<string, unknown>) => string): string {
+  if (s === 0) return t('chat.slowModeOff');
+  if (s === 3600) return t('chat.slowModeHour');
+  return s < 60 ? t('chat.slowModeSecs', { n: s }) : t('chat.slowModeMins', { n: s / 60 });
+}
+
 type Confirm = 'leave' | 'archive' | 'unarchive' | { remove: UserRef } | null;
 
 export function ConversationSettings({ conversation: c, open, onClose }: { conversation: Conversation; open: boolean; onClose: () => void }) {
@@ -84,6 +93,23 @@ export function ConversationSettings({ conversation: c, open, onClose }: { conve
       setMutedNow(c.muted);
       toast(errorMessage(t, e), 'error');
     },
+  });
+  const rules = useMutation({
+    mutationFn: (patch: { org_wide?: boolean; announcement?: boolean; slow_mode_secs?: number; mention_limit?: number }) =>
+      ep.patchConversation(orgId, c.id, patch),
+    onSuccess: (next) => {
+      refresh(next);
+      toast(t('chat.groupRulesSaved'));
+    },
+    onError: (e) => toast(errorMessage(t, e), 'error'),
+  });
+  const role = useMutation({
+    mutationFn: ({ userId, role }: { userId: string; role: 'poster' | 'member' }) => ep.setMemberRole(orgId, c.id, userId, role),
+    onSuccess: () => {
+      refresh();
+      toast(t('chat.roleChanged'));
+    },
+    onError: (e) => toast(errorMessage(t, e), 'error'),
   });
   const add = useMutation({
     mutationFn: (people: UserRef[]) => ep.addConversationMembers(orgId, c.id, people.map((p) => p.id)),
@@ -149,6 +175,61 @@ export function ConversationSettings({ conversation: c, open, onClose }: { conve
             </form>
           ) : null}
 
+          {channel && manager && !c.archived ? (
+            <section className="stack-sm" data-testid="settings-group-rules">
+              <h3>{t('chat.groupRules')}</h3>
+              {isOrgAdmin ? (
+                <label className="checkbox">
+                  <input
+                    type="checkbox"
+                    checked={c.org_wide}
+                    disabled={rules.isPending}
+                    onChange={(e) => rules.mutate({ org_wide: e.target.checked })}
+                    data-testid="settings-org-wide"
+                  />
+                  <span>
+                    <strong>{t('chat.orgWide')}</strong> — <span className="muted">{t('chat.orgWideHint')}</span>
+                  </span>
+                </label>
+              ) : null}
+              <label className="checkbox">
+                <input
+                  type="checkbox"
+                  checked={c.announcement}
+                  disabled={rules.isPending}
+                  onChange={(e) => rules.mutate({ announcement: e.target.checked })}
+                  data-testid="settings-announcement"
+                />
+                <span>
+                  <strong>{t('chat.announcementMode')}</strong> — <span className="muted">{t('chat.announcementModeHint')}</span>
+                </span>
+              </label>
+              <Field label={t('chat.slowMode')}>
+                <select value={c.slow_mode_secs} disabled={rules.isPending} onChange={(e) => rules.mutate({ slow_mode_secs: Number(e.target.value) })} data-testid="settings-slow-mode">
+                  {SLOW_MODES.map((s) => (
+                    <option key={s} value={s}>
+                      {slowModeLabel(s, t)}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+              <Field label={t('chat.mentionLimit')} hint={t('chat.mentionLimitHint')}>
+                <input
+                  type="number"
+                  min={0}
+                  max={100}
+                  defaultValue={c.mention_limit}
+                  key={c.mention_limit}
+                  onBlur={(e) => {
+                    const n = Math.max(0, Math.min(100, Math.round(Number(e.target.value) || 0)));
+                    if (n !== c.mention_limit) rules.mutate({ mention_limit: n });
+                  }}
+                  data-testid="settings-mention-limit"
+                />
+              </Field>
+            </section>
+          ) : null}
+
           {c.is_member ? (
             <section className="stack-sm">
               <h3>{t('chat.notifications')}</h3>
@@ -207,9 +288,21 @@ export function ConversationSettings({ conversation: c, open, onClose }: { conve
                         {m.user.id === me.id ? <span className="muted"> ({t('common.you')})</span> : null}
                       </span>
                       <span className="small muted">
-                        {m.role === 'owner' ? t('chat.roleOwner') : t('chat.roleMember')} <StatusBadge userId={m.user.id} />
+                        {m.role === 'owner' ? t('chat.roleOwner') : m.role === 'poster' ? t('chat.rolePoster') : t('chat.roleMember')}{' '}
+                        <StatusBadge userId={m.user.id} />
                       </span>
                     </div>
+                    {manager && channel && c.announcement && m.role !== 'owner' && !c.archived ? (
+                      <button
+                        type="button"
+                        className="btn btn-ghost btn-sm"
+                        disabled={role.isPending}
+                        onClick={() => role.mutate({ userId: m.user.id, role: m.role === 'poster' ? 'member' : 'poster' })}
+                        data-testid="settings-toggle-poster"
+                      >
+                        {m.role === 'poster' ? t('chat.makeMember') : t('chat.makePoster')}
+                      </button>
+                    ) : null}
                     {manager && channel && m.user.id !== me.id && !c.archived ? (
                       <button type="button" className="btn btn-ghost btn-sm danger" onClick={() => setConfirm({ remove: m.user })} data-testid="settings-remove-member">
                         {t('chat.removeMember')}

@@ -19,6 +19,7 @@ import { removePending, type PendingMessage } from '../../lib/chatCache';
 import { useChatScope, useChatUi, usePane } from './context';
 import { MessageBody, type BodyContext } from './MessageBody';
 import { EmojiGrid, MenuButton, Popover } from './Popover';
+import { ReadCount } from './ReadStatus';
 import { formatBytes, formatClock } from './time';
 
 export function PresenceDot({ userId }: { userId: string }) {
@@ -176,7 +177,8 @@ function ReadTick({ m }: { m: Message }) {
   const { t } = useTranslation();
   const { me } = useChatScope();
   const pane = usePane();
-  if (!pane.conversation.read_receipts || m.author.id !== me.id || m.deleted) return null;
+  // Announcements show a read count instead (ReadStatus.tsx).
+  if (!pane.conversation.read_receipts || pane.conversation.announcement || m.author.id !== me.id || m.deleted) return null;
   const others = (pane.members ?? []).filter((x) => x.user.id !== me.id);
   const readers = others.filter((x) => x.last_read_seq >= m.seq).length;
   const read = others.length > 0 && readers === others.length;
@@ -310,6 +312,7 @@ export const MessageItem = memo(function MessageItem({ m, compact, divider, inTh
                 {m.last_reply_at ? <span className="muted"> · {t('chat.lastReply', { time: formatClock(m.last_reply_at, timeZone, lang) })}</span> : null}
               </button>
             ) : null}
+            {!inThread ? <ReadCount m={m} /> : null}
             {m.thread_root_id && m.also_in_channel && !inThread ? (
               <button type="button" className="thread-link muted" onClick={() => ui.openThread(m.thread_root_id!)} data-testid="also-in-channel">
                 {t('chat.repliedInThread')}

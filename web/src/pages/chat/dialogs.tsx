@@ -43,21 +43,33 @@ function useRememberConversation() {
 
 export function NewChannelDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const { t } = useTranslation();
-  const { orgId } = useChatScope();
+  const { orgId, isOrgAdmin } = useChatScope();
   const openConversation = useOpenConversation();
   const remember = useRememberConversation();
   const [name, setName] = useState('');
   const [kind, setKind] = useState<'public' | 'private'>('public');
   const [topic, setTopic] = useState('');
   const [description, setDescription] = useState('');
+  const [orgWide, setOrgWide] = useState(false);
+  const [announcement, setAnnouncement] = useState(false);
   const create = useMutation({
-    mutationFn: () => ep.createConversation(orgId, { kind, name: name.trim(), topic: topic.trim() || undefined, description: description.trim() || undefined }),
+    mutationFn: () =>
+      ep.createConversation(orgId, {
+        kind,
+        name: name.trim(),
+        topic: topic.trim() || undefined,
+        description: description.trim() || undefined,
+        org_wide: orgWide,
+        announcement,
+      }),
     onSuccess: (c) => {
       remember(c);
       onClose();
       setName('');
       setTopic('');
       setDescription('');
+      setOrgWide(false);
+      setAnnouncement(false);
       openConversation(c.id);
     },
   });
@@ -84,6 +96,23 @@ export function NewChannelDialog({ open, onClose }: { open: boolean; onClose: ()
             <input type="radio" name="kind" checked={kind === 'private'} onChange={() => setKind('private')} data-testid="new-channel-private" />
             <span>
               <strong>{t('chat.kindPrivate')}</strong> — <span className="muted">{t('chat.kindPrivateHint')}</span>
+            </span>
+          </label>
+        </fieldset>
+        <fieldset className="stack-sm plain-fieldset">
+          <legend className="small muted">{t('chat.groupRules')}</legend>
+          {isOrgAdmin ? (
+            <label className="checkbox">
+              <input type="checkbox" checked={orgWide} onChange={(e) => setOrgWide(e.target.checked)} data-testid="new-channel-org-wide" />
+              <span>
+                <strong>{t('chat.orgWide')}</strong> — <span className="muted">{t('chat.orgWideHint')}</span>
+              </span>
+            </label>
+          ) : null}
+          <label className="checkbox">
+            <input type="checkbox" checked={announcement} onChange={(e) => setAnnouncement(e.target.checked)} data-testid="new-channel-announcement" />
+            <span>
+              <strong>{t('chat.announcementMode')}</strong> — <span className="muted">{t('chat.announcementModeHint')}</span>
             </span>
           </label>
         </fieldset>

@@ -468,6 +468,9 @@ pub async fn post_in_tx(
     let found = chat::mentions(&body);
     let mentions = checked_mentions(&mut *tx, who, &found.users).await?;
     may_broadcast(state, who, &c, me.as_ref(), &found)?;
+    let thread_reply = thread_root_id.is_some() && !req.also_to_channel;
+    let (n, my) = (mentions.len(), me.as_ref());
+    super::groups::check_post(&mut *tx, who, &c, my, thread_reply, n, now).await?;
     let attachments_json = serde_json::to_string(&attachments).unwrap_or_else(|_| "[]".into());
     let quote_json = quote.as_ref().and_then(|q| serde_json::to_string(q).ok());
     let forwarded_json = forwarded

@@ -9,6 +9,7 @@
 
 pub mod batch;
 pub mod files;
+pub mod groups;
 pub mod messages;
 pub mod presence;
 pub mod scheduled;
@@ -73,18 +74,20 @@ impl From<ConversationKind> for Kind {
     }
 }
 
-#[derive(Serialize, ToSchema, Clone, Copy)]
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 pub enum ChatRole {
     Owner,
+    /// May start messages in announcement mode.
+    Poster,
     Member,
 }
 
 fn chat_role(s: &str) -> ChatRole {
-    if s == "owner" {
-        ChatRole::Owner
-    } else {
-        ChatRole::Member
+    match s {
+        "owner" => ChatRole::Owner,
+        "poster" => ChatRole::Poster,
+        _ => ChatRole::Member,
     }
 }
 
@@ -136,6 +139,14 @@ pub struct ConversationDto {
     pub muted: bool,
     /// Whether members see each other's read positions (ticks).
     pub read_receipts: bool,
+    /// Membership follows the organisation (a super group).
+    pub org_wide: bool,
+    /// Only owners, posters and admins start messages; members react and reply in threads.
+    pub announcement: bool,
+    /// Members wait this long between messages (0: off).
+    pub slow_mode_secs: i64,
+    /// Most people one member's message may mention (0: no limit).
+    pub mention_limit: i64,
 }
 
 fn conversation_dto(v: &ConversationView, members: Option<&Vec<UserRef>>) -> ConversationDto {
@@ -166,6 +177,10 @@ fn conversation_dto(v: &ConversationView, members: Option<&Vec<UserRef>>) -> Con
         mention_count: v.mention_count,
         muted: me.is_some_and(|m| m.muted),
         read_receipts: chat::read_receipts(c.kind, c.member_count),
+        org_wide: c.org_wide,
+        announcement: c.rules.announcement,
+        slow_mode_secs: c.rules.slow_mode_secs,
+        mention_limit: c.rules.mention_limit,
     }
 }
 
@@ -296,6 +311,79 @@ pub fn writable(c: &Conversation, me: Option<&MemberState>) -> ApiResult<()> {
     Ok(())
 }
 
+/// Large-group settings as a request gives them; `None` leaves a setting as it is.
+struct GroupSettingsInput {
+    org_wide: Option<bool>,
+    announcement: Option<bool>,
+    slow_mode_secs: Option<i64>,
+    mention_limit: Option<i64>,
+}
+
+impl GroupSettingsInput {
+    fn is_empty(&self) -> bool {
+        self.org_wide.is_none()
+            && self.announcement.is_none()
+            && self.slow_mode_secs.is_none()
+            && self.mention_limit.is_none()
+    }
+}
+
+/// Checks large-group settings: channels only (other kinds may only leave them off), ranges,
+/// and org-wide membership for admins only.
+fn group_settings(
+    who: &ChatCaller,
+    kind: Kind,
+    g: GroupSettingsInput,
+    creating: bool,
+) -> ApiResult<store::GroupSettingsPatch> {
+    let on = g.org_wide == Some(true)
+        || g.announcement == Some(true)
+        || g.slow_mode_secs.is_some_and(|s| s != 0)
+        || g.mention_limit.is_some_and(|m| m != 0);
+    if !kind.is_channel() {
+        if on || !creating {
+            return Err(ApiError::invalid(
+                "kind",
+                "chat.not_a_channel",
+                "only channels have group settings",
+            ));
+        }
+        return Ok(store::GroupSettingsPatch::default());
+    }
+    let sets_org_wide = if creating {
+        g.org_wide == Some(true)
+    } else {
+        g.org_wide.is_some()
+    };
+    if sets_org_wide && !who.is_admin() {
+        return Err(ApiError::forbidden());
+    }
+    if let Some(s) = g.slow_mode_secs {
+        if !(0..=chat::MAX_SLOW_MODE_SECS).contains(&s) {
+            return Err(ApiError::invalid(
+                "slow_mode_secs",
+                "validation.invalid",
+                "slow mode is 0 to 3600 seconds",
+            ));
+        }
+    }
+    if let Some(m) = g.mention_limit {
+        if !(0..=chat::MAX_MENTION_LIMIT).contains(&m) {
+            return Err(ApiError::invalid(
+                "mention_limit",
+                "validation.invalid",
+                "the mention limit is 0 to 100",
+            ));
+        }
+    }
+    Ok(store::GroupSettingsPatch {
+        org_wide: g.org_wide,
+        announcement: g.announcement,
+        slow_mode_secs: g.slow_mode_secs,
+        mention_limit: g.mention_limit,
+    })
+}
+
 /// A meeting's chat follows its meeting: its title and members change there.
 fn meeting_managed(field: &str) -> ApiError {
     ApiError::invalid(
@@ -318,7 +406,7 @@ pub fn archived() -> ApiError {
 }
 
 /// Whether the caller manages the conversation: its owner (channels) or an org admin.
-fn manages(who: &ChatCaller, me: Option<&MemberState>) -> bool {
+pub(super) fn manages(who: &ChatCaller, me: Option<&MemberState>) -> bool {
     who.is_admin() || me.is_some_and(|m| m.role == "owner")
 }
 
@@ -498,6 +586,19 @@ pub struct NewConversationInput {
     /// DM: exactly one other member. Group: 2–8 others. Channels: members to add besides the creator.
     #[serde(default)]
     pub member_ids: Vec<String>,
+    /// Channels: every active member of the organisation is a member, now and later (admins
+    /// only).
+    #[serde(default)]
+    pub org_wide: bool,
+    /// Channels: announcement mode.
+    #[serde(default)]
+    pub announcement: bool,
+    /// Channels: slow mode in seconds (0–3600).
+    #[serde(default)]
+    pub slow_mode_secs: i64,
+    /// Channels: most people one member's message may mention (0: no limit; at most 100).
+    #[serde(default)]
+    pub mention_limit: i64,
 }
 
 /// Starts a channel, DM or group DM. A DM that exists already is returned (200).
@@ -514,6 +615,17 @@ pub async fn create(
         return Err(ApiError::forbidden());
     }
     let kind: Kind = req.kind.into();
+    let group = group_settings(
+        &who,
+        kind,
+        GroupSettingsInput {
+            org_wide: Some(req.org_wide),
+            announcement: Some(req.announcement),
+            slow_mode_secs: Some(req.slow_mode_secs),
+            mention_limit: Some(req.mention_limit),
+        },
+        true,
+    )?;
     if req.member_ids.len() > 500 {
         return Err(ApiError::invalid(
             "member_ids",
@@ -599,9 +711,15 @@ pub async fn create(
     let owner_role = if kind.is_channel() { "owner" } else { "member" };
     store::add_members(&mut tx, who.org_id, id, &[who.user_id], owner_role, now).await?;
     store::add_members(&mut tx, who.org_id, id, &others, "member", now).await?;
+    store::update_group_settings(&mut tx, id, &group).await?;
     let c = store::conversation(&mut tx, who.org_id, id).await?;
-    for u in std::iter::once(who.user_id).chain(others.iter().copied()) {
-        emit_membership(&mut tx, &c, u, true, now).await?;
+    if c.org_wide {
+        // Everyone at once: one event, not one per person.
+        groups::add_everyone(&mut tx, &c, now).await?;
+    } else {
+        for u in std::iter::once(who.user_id).chain(others.iter().copied()) {
+            emit_membership(&mut tx, &c, u, true, now).await?;
+        }
     }
     if kind == Kind::Public {
         // Everyone may browse it: tell the organisation a channel appeared.
@@ -640,6 +758,15 @@ pub struct ConversationPatchInput {
     pub name: Option<String>,
     pub topic: Option<String>,
     pub description: Option<String>,
+    /// Channels, admins only: membership follows the organisation (turning it on adds
+    /// everyone; turning it off keeps the members there are).
+    pub org_wide: Option<bool>,
+    /// Channels, owner or admin: announcement mode.
+    pub announcement: Option<bool>,
+    /// Channels, owner or admin: slow mode in seconds (0–3600).
+    pub slow_mode_secs: Option<i64>,
+    /// Channels, owner or admin: per-message mention limit (0–100; 0 is none).
+    pub mention_limit: Option<i64>,
 }
 
 /// Changes a channel's name (owner or admin), topic or description (any member).
@@ -688,6 +815,20 @@ pub async fn patch(
         .map(|t| validate::optional_text("description", Some(t), chat::MAX_DESCRIPTION_CHARS))
         .transpose()?
         .map(Option::unwrap_or_default);
+    let group_input = GroupSettingsInput {
+        org_wide: req.org_wide,
+        announcement: req.announcement,
+        slow_mode_secs: req.slow_mode_secs,
+        mention_limit: req.mention_limit,
+    };
+    let group = if group_input.is_empty() {
+        None
+    } else {
+        if !manages(&who, me.as_ref()) {
+            return Err(ApiError::forbidden());
+        }
+        Some(group_settings(&who, c.kind, group_input, false)?)
+    };
     store::update_conversation(
         &mut tx,
         cid,
@@ -700,7 +841,14 @@ pub async fn patch(
     )
     .await
     .map_err(name_taken)?;
+    if let Some(group) = group {
+        store::update_group_settings(&mut tx, cid, &group).await?;
+    }
+    let widened = group.and_then(|g| g.org_wide) == Some(true) && !c.org_wide;
     let c = store::conversation(&mut tx, who.org_id, cid).await?;
+    if widened {
+        groups::add_everyone(&mut tx, &c, now).await?;
+    }
     emit_updated(&mut tx, &c, now).await?;
     let dto = view_dto(&mut tx, &who, cid).await?;
     tx.commit().await?;
@@ -1016,6 +1164,13 @@ pub async fn read(
         return Err(not_member());
     }
     if let Some(seq) = store::mark_read(&mut tx, cid, who.user_id, req.seq).await? {
+        if c.kind.is_channel()
+            && (c.rules.announcement || !chat::read_receipts(c.kind, c.member_count))
+        {
+            // Announcements and large groups (no ticks): read counts are pushed to the
+            // authors, owners and posters instead.
+            state.read_status_push.touch(cid);
+        }
         // Others see ticks only where read receipts are on; the reader's other devices always
         // learn, to clear their badges.
         let audience = if chat::read_receipts(c.kind, c.member_count) {
