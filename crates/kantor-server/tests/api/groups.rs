@@ -6,11 +6,10 @@
 use std::time::Duration;
 
 use kantor_core::ids::OrgId;
-use kantor_core::role::{MemberStatus, Role};
-use kantor_store::{accounts, orgs};
+use kantor_core::role::Role;
 use serde_json::{json, Value};
 
-use crate::common::{on_both, str_of, unique, TestServer, User, Ws};
+use crate::common::{insert_member, on_both, str_of, unique, TestServer, User, Ws};
 
 fn conv(user: &User, cid: &str, rest: &str) -> String {
     user.org_path(&format!("/chat/conversations/{cid}{rest}"))
@@ -383,35 +382,8 @@ async fn bulk_members(server: &TestServer, org_id: &str, n: usize) {
     let batch = unique();
     for i in 0..n {
         let email = format!("pegawai-{batch}-{i}@luwu.go.id");
-        let user = accounts::insert_user(
-            &mut tx,
-            &accounts::NewUser {
-                email: &email,
-                name: &format!("Pegawai {i:05}"),
-                phone: None,
-                password_hash: None,
-                language: "id",
-                time_zone: "Asia/Makassar",
-            },
-            now,
-        )
-        .await
-        .expect("insert user");
-        orgs::insert_membership(
-            &mut tx,
-            &orgs::NewMembership {
-                org_id: org,
-                user_id: user.id,
-                role: Role::Member,
-                status: MemberStatus::Active,
-                unit_id: None,
-                position: None,
-                employee_number: None,
-            },
-            now,
-        )
-        .await
-        .expect("insert membership");
+        let name = format!("Pegawai {i:05}");
+        insert_member(&mut tx, org, &email, &name, Role::Member, now).await;
     }
     tx.commit().await.expect("commit");
 }

@@ -273,40 +273,12 @@ impl TestServer {
         let store = &self.state().store;
         let now = self.clock.now_ms();
         let mut tx = store.begin().await.expect("begin");
-        let user = accounts::insert_user(
-            &mut tx,
-            &accounts::NewUser {
-                email: &email,
-                name: &name,
-                phone: None,
-                password_hash: None,
-                language: "id",
-                time_zone: "Asia/Jakarta",
-            },
-            now,
-        )
-        .await
-        .expect("insert user");
-        orgs::insert_membership(
-            &mut tx,
-            &orgs::NewMembership {
-                org_id: org,
-                user_id: user.id,
-                role,
-                status: MemberStatus::Active,
-                unit_id: None,
-                position: None,
-                employee_number: None,
-            },
-            now,
-        )
-        .await
-        .expect("insert membership");
-        let client = self.seed_session(&mut tx, user.id).await;
+        let user_id = insert_member(&mut tx, org, &email, &name, role, now).await;
+        let client = self.seed_session(&mut tx, user_id).await;
         tx.commit().await.expect("commit");
         User {
             client,
-            id: user.id.to_string(),
+            id: user_id.to_string(),
             org_id: org_id.to_string(),
             email,
             name,
@@ -839,4 +811,45 @@ impl Drop for PrivateNats {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Writes an active member (account without a password, and membership) inside `tx`.
+pub async fn insert_member(
+    tx: &mut kantor_store::Tx,
+    org: OrgId,
+    email: &str,
+    name: &str,
+    role: Role,
+    now: i64,
+) -> UserId {
+    let user = accounts::insert_user(
+        tx,
+        &accounts::NewUser {
+            email,
+            name,
+            phone: None,
+            password_hash: None,
+            language: "id",
+            time_zone: "Asia/Jakarta",
+        },
+        now,
+    )
+    .await
+    .expect("insert user");
+    orgs::insert_membership(
+        tx,
+        &orgs::NewMembership {
+            org_id: org,
+            user_id: user.id,
+            role,
+            status: MemberStatus::Active,
+            unit_id: None,
+            position: None,
+            employee_number: None,
+        },
+        now,
+    )
+    .await
+    .expect("insert membership");
+    user.id
 }

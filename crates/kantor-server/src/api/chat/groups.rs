@@ -177,17 +177,8 @@ pub async fn set_role(
     let target: UserId = parse_id(&user_id)?;
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
-    let (c, me) = visible(&mut tx, &who, cid).await?;
-    if !c.kind.is_channel() {
-        return Err(ApiError::invalid(
-            "conversation_id",
-            "chat.not_a_channel",
-            "only channels have owners and posters",
-        ));
-    }
-    if !super::manages(&who, me.as_ref()) {
-        return Err(ApiError::forbidden());
-    }
+    let c =
+        super::managed_channel(&mut tx, &who, cid, "only channels have owners and posters").await?;
     let role = match req.role {
         ChatRole::Owner => "owner",
         ChatRole::Poster => "poster",

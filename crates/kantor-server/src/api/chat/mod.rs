@@ -406,6 +406,24 @@ pub fn archived() -> ApiError {
 }
 
 /// Whether the caller manages the conversation: its owner (channels) or an org admin.
+/// A channel the caller manages (its owner, or an admin): 404 if not visible, 422
+/// `chat.not_a_channel` (saying `why`) for other kinds, 403 otherwise.
+pub(super) async fn managed_channel(
+    conn: &mut Conn,
+    who: &ChatCaller,
+    cid: ConversationId,
+    why: &'static str,
+) -> ApiResult<Conversation> {
+    let (c, me) = visible(conn, who, cid).await?;
+    if !c.kind.is_channel() {
+        return Err(ApiError::invalid("conversation_id", "chat.not_a_channel", why));
+    }
+    if !manages(who, me.as_ref()) {
+        return Err(ApiError::forbidden());
+    }
+    Ok(c)
+}
+
 pub(super) fn manages(who: &ChatCaller, me: Option<&MemberState>) -> bool {
     who.is_admin() || me.is_some_and(|m| m.role == "owner")
 }
@@ -921,17 +939,7 @@ async fn set_archived(
     let cid: ConversationId = parse_id(&cid)?;
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
-    let (c, me) = visible(&mut tx, &who, cid).await?;
-    if !c.kind.is_channel() {
-        return Err(ApiError::invalid(
-            "conversation_id",
-            "chat.not_a_channel",
-            "only channels are archived",
-        ));
-    }
-    if !manages(&who, me.as_ref()) {
-        return Err(ApiError::forbidden());
-    }
+    managed_channel(&mut tx, &who, cid, "only channels are archived").await?;
     store::update_conversation(
         &mut tx,
         cid,
