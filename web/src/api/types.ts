@@ -210,4 +210,3 @@ export type ClientMessage =
   /** Replaces the list of people whose presence changes this socket receives (≤ 1,000). */
   | { type: 'watch_presence'; user_ids: string[] };
 
-export type SnippetPart = Schemas['SnippetPartDto'];
