@@ -19,6 +19,7 @@ const InvitesPage = lazy(() => import('./pages/admin/InvitesPage'));
 const RolesPage = lazy(() => import('./pages/admin/RolesPage'));
 const AuditPage = lazy(() => import('./pages/admin/AuditPage'));
 const SettingsPage = lazy(() => import('./pages/admin/SettingsPage'));
+const RetentionPage = lazy(() => import('./pages/admin/RetentionPage'));
 const ProfilePage = lazy(() => import('./pages/ProfilePage'));
 const SecurityPage = lazy(() => import('./pages/SecurityPage'));
 const ChatPage = lazy(() => import('./pages/chat/ChatPage'));
@@ -52,6 +53,7 @@ export function App() {
             <Route path="roles" element={<Gate id="roles"><RolesPage /></Gate>} />
             <Route path="audit" element={<Gate id="audit"><AuditPage /></Gate>} />
             <Route path="settings" element={<Gate id="settings"><SettingsPage /></Gate>} />
+            <Route path="chat-retention" element={<Gate id="retention"><RetentionPage /></Gate>} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
           <Route path="*" element={<NotFoundPage />} />

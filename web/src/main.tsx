@@ -9,8 +9,10 @@ import './styles.css';
 import { createQueryClient } from './api/queries';
 import { App } from './App';
 import { ToastProvider } from './components/Toast';
+import { registerServiceWorker } from './lib/notifications';
 
 const queryClient = createQueryClient();
+registerServiceWorker();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

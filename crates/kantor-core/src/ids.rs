@@ -106,3 +106,7 @@ id_type!(
     /// One person's (or one guest's) place in one meeting.
     ParticipantId
 );
+id_type!(
+    /// An incoming or outgoing chat webhook.
+    WebhookId
+);

@@ -15,6 +15,8 @@
 //! - [`chat`]: chat rules (channel names, bodies, mentions, read receipts, do-not-disturb).
 //! - [`meet`]: meeting rules (numbers, passcodes, roles and states, admission, host actions,
 //!   TURN credentials).
+//! - [`notify`]: who is notified of a new message (preferences, mute, do-not-disturb in their
+//!   zone) and the notification's text.
 //! - [`search`]: chat search without the database (stemmers, index terms, query parser,
 //!   snippets).
 
@@ -23,6 +25,7 @@ pub mod event;
 pub mod ids;
 pub mod import;
 pub mod meet;
+pub mod notify;
 pub mod policy;
 pub mod role;
 pub mod search;

@@ -71,6 +71,82 @@ impl Blobs {
     }
 }
 
+impl Blobs {
+    /// Removes a file's bytes; a file already gone is not an error (the purge may run twice).
+    pub async fn delete(&self, id: FileId) -> anyhow::Result<()> {
+        match self {
+            Blobs::Local { root } => match tokio::fs::remove_file(Self::path(root, id)).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            },
+            Blobs::Object { store } => match store.delete(&Self::key(id)).await {
+                Err(object_store::Error::NotFound { .. }) | Ok(()) => Ok(()),
+                Err(e) => Err(e.into()),
+            },
+        }
+    }
+
+    /// Stores a file written elsewhere (a chat export built on disk): moved into place
+    /// locally, uploaded in parts to a bucket, so it is never held in memory whole.
+    pub async fn put_path(&self, id: FileId, from: &std::path::Path) -> anyhow::Result<()> {
+        match self {
+            Blobs::Local { root } => {
+                let path = Self::path(root, id);
+                let dir = path.parent().unwrap_or(root).to_path_buf();
+                tokio::fs::create_dir_all(&dir).await?;
+                let tmp = dir.join(format!(".{}.tmp", id.as_uuid().simple()));
+                tokio::fs::copy(from, &tmp).await?;
+                tokio::fs::File::open(&tmp).await?.sync_all().await?;
+                tokio::fs::rename(&tmp, &path).await?;
+            }
+            Blobs::Object { store } => {
+                use tokio::io::AsyncReadExt;
+                let upload = store.put_multipart(&Self::key(id)).await?;
+                let mut writer = object_store::WriteMultipart::new(upload);
+                let mut f = tokio::fs::File::open(from).await?;
+                let mut buf = vec![0u8; 8 * 1024 * 1024];
+                loop {
+                    let n = f.read(&mut buf).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    writer.write(&buf[..n]);
+                }
+                writer.finish().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A file's bytes as a stream of chunks (downloads of large files).
+    pub async fn stream(&self, id: FileId) -> anyhow::Result<axum::body::Body> {
+        match self {
+            Blobs::Local { root } => {
+                use tokio::io::AsyncReadExt;
+                let f = tokio::fs::File::open(Self::path(root, id)).await?;
+                // After an error the stream ends (`None` state): the client sees a cut body.
+                let chunks = futures::stream::unfold(Some(f), |f| async move {
+                    let mut f = f?;
+                    let mut buf = vec![0u8; 256 * 1024];
+                    match f.read(&mut buf).await {
+                        Ok(0) => None,
+                        Ok(n) => {
+                            buf.truncate(n);
+                            Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), Some(f)))
+                        }
+                        Err(e) => Some((Err(e), None)),
+                    }
+                });
+                Ok(axum::body::Body::from_stream(chunks))
+            }
+            Blobs::Object { store } => {
+                let stream = store.get(&Self::key(id)).await?.into_stream();
+                Ok(axum::body::Body::from_stream(stream))
+            }
+        }
+    }
+}
+
 /// Image types we accept, recognised by their first bytes (never by name or declared type).
 pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]) {

@@ -37,6 +37,9 @@ pub struct Config {
     pub max_avatar_pixels: u64,
     /// Largest chat attachment, in bytes, and the pixel limit of chat images.
     pub max_chat_file_bytes: usize,
+    /// Largest chat export (the sum of its files' sizes, checked before it starts), in bytes.
+    /// Exports are store-only ZIPs without ZIP64, so this stays under 4 GiB.
+    pub max_chat_export_bytes: u64,
     pub max_chat_image_pixels: u64,
     /// Above this many members, only admins and channel owners may use `@channel`/`@here`.
     pub chat_broadcast_mention_max: i64,
@@ -74,6 +77,11 @@ pub struct Config {
     pub turn_secret: Option<String>,
     /// How long a handed-out TURN credential is valid.
     pub turn_ttl_secs: u64,
+    /// The VAPID contact push services may write to (`mailto:` or `https:`); unset means
+    /// `mailto:admin@<host of the base URL>`.
+    pub push_subject: Option<String>,
+    /// Tests only: accept `http://` push endpoints on loopback addresses (a local push service).
+    pub push_allow_http_loopback: bool,
 }
 
 impl Default for Config {
@@ -95,6 +103,7 @@ impl Default for Config {
             max_avatar_bytes: 5 * 1024 * 1024,
             max_avatar_pixels: 40_000_000,
             max_chat_file_bytes: 25 * 1024 * 1024,
+            max_chat_export_bytes: 2 * 1024 * 1024 * 1024,
             max_chat_image_pixels: 40_000_000,
             chat_broadcast_mention_max: 50,
             event_retention_hours: 72,
@@ -112,6 +121,8 @@ impl Default for Config {
             turn_urls: Vec::new(),
             turn_secret: None,
             turn_ttl_secs: 3600,
+            push_subject: None,
+            push_allow_http_loopback: false,
         }
     }
 }

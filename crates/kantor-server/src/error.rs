@@ -14,6 +14,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Character index into `field`'s text where the problem is (search queries).
+    pub position: Option<usize>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -30,6 +32,10 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub field: Option<String>,
+    /// Where in the field's text the problem starts, in characters from 0 (search queries).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub position: Option<usize>,
 }
 
 impl ApiError {
@@ -39,11 +45,18 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            position: None,
         }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
         self.field = Some(field.into());
+        self
+    }
+
+    /// Says where in the field's text the problem is.
+    pub fn at_position(mut self, position: usize) -> ApiError {
+        self.position = Some(position);
         self
     }
 
@@ -117,6 +130,7 @@ impl IntoResponse for ApiError {
                 code: self.code.to_string(),
                 message: self.message,
                 field: self.field,
+                position: self.position,
             },
         };
         (self.status, axum::Json(body)).into_response()

@@ -1,5 +1,7 @@
 //! The job runner: leases due jobs from the store and runs the handler for their kind.
 //! Time comes from the state's clock, so tests drive [`run_due`] with a manual clock.
+//! Chat retention adds `chat.retention_purge` (daily) and `chat.export`
+//! (`api::chat::retention`).
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -46,6 +48,15 @@ async fn run_one(state: &AppState, job: &Job) -> anyhow::Result<()> {
         crate::api::chat::scheduled::SEND_SCHEDULED => {
             crate::api::chat::scheduled::run(state, &job.payload).await
         }
+        crate::api::chat::retention::PURGE => crate::api::chat::retention::run_purge(state).await,
+        crate::api::chat::retention::EXPORT => {
+            crate::api::chat::retention::run_export(state, &job.payload).await
+        }
+        crate::api::chat::webhooks::DELIVER => {
+            crate::api::chat::webhooks::deliver(state, &job.payload).await
+        }
+        crate::push::MESSAGE => crate::push::run_message(state, &job.payload).await,
+        crate::push::DELIVER => crate::push::run_deliver(state, &job.payload).await,
         other => anyhow::bail!("no handler for job kind {other:?}"),
     }
 }
@@ -98,6 +109,10 @@ pub async fn schedule_prune(state: &AppState, at: i64) -> anyhow::Result<()> {
 pub async fn run_loop(state: AppState) {
     if let Err(e) = schedule_prune(&state, state.clock.now_ms() + 60_000).await {
         tracing::warn!(error = %e, "could not schedule event pruning");
+    }
+    let first_purge = state.clock.now_ms() + 120_000;
+    if let Err(e) = crate::api::chat::retention::schedule_purge(&state, first_purge).await {
+        tracing::warn!(error = %e, "could not schedule the chat retention purge");
     }
     loop {
         tokio::select! {

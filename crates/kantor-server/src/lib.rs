@@ -15,6 +15,9 @@
 //! - [`extract`]: JSON bodies with stable error codes.
 //! - [`error`]: the one API error type.
 //! - [`metrics`]: Prometheus metrics.
+//! - [`push`]: Web Push notifications of new messages: the VAPID key and the jobs that pick
+//!   recipients and send.
+//! - [`outbound`]: HTTP calls to addresses users configure (webhooks): address checks, signing.
 //! - [`clock`]: the injectable clock.
 //! - [`web`]: the embedded web app with SPA fallback.
 
@@ -30,6 +33,8 @@ pub mod gateway;
 pub mod jobs;
 pub mod meet;
 pub mod metrics;
+pub mod outbound;
+pub mod push;
 pub mod secrets;
 pub mod state;
 pub mod web;

@@ -68,6 +68,8 @@ pub struct MemberState {
     pub last_read_seq: i64,
     pub muted: bool,
     pub joined_at: i64,
+    /// Notification preference: default | all | mentions | none (`kantor_core::notify`).
+    pub notify: String,
 }
 
 fn member_state_from(row: &AnyRow) -> Result<MemberState> {
@@ -76,6 +78,7 @@ fn member_state_from(row: &AnyRow) -> Result<MemberState> {
         last_read_seq: row.int("last_read_seq")?,
         muted: row.flag("muted")?,
         joined_at: row.int("joined_at")?,
+        notify: row.text("notify")?,
     })
 }
 
@@ -160,7 +163,7 @@ pub async fn conversation_for(
     user: UserId,
 ) -> Result<(Conversation, Option<MemberState>)> {
     let row = sqlx::query(
-        "SELECT c.*, m.role, m.last_read_seq, m.muted, m.joined_at FROM conversations c
+        "SELECT c.*, m.role, m.last_read_seq, m.muted, m.joined_at, m.notify FROM conversations c
          LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $3
          WHERE c.id = $1 AND c.org_id = $2",
     )
@@ -439,7 +442,7 @@ pub async fn conversations_of(
     user: UserId,
 ) -> Result<Vec<ConversationView>> {
     let rows = sqlx::query(&format!(
-        "SELECT c.*, m.role, m.last_read_seq, m.muted, m.joined_at, {}
+        "SELECT c.*, m.role, m.last_read_seq, m.muted, m.joined_at, m.notify, {}
          FROM conversations c JOIN conversation_members m ON m.conversation_id = c.id
          WHERE m.user_id = $1 AND c.org_id = $2
          ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id",
@@ -461,7 +464,7 @@ pub async fn conversation_view(
     user: UserId,
 ) -> Result<ConversationView> {
     let row = sqlx::query(&format!(
-        "SELECT c.*, m.role, m.last_read_seq, m.muted, m.joined_at, {}
+        "SELECT c.*, m.role, m.last_read_seq, m.muted, m.joined_at, m.notify, {}
          FROM conversations c JOIN conversation_members m ON m.conversation_id = c.id
          WHERE m.user_id = $1 AND c.org_id = $2 AND c.id = $4",
         counts_sql("$1", "$3")
@@ -535,6 +538,8 @@ pub struct Message {
     pub deleted_at: Option<i64>,
     /// (emoji, user ids in the order they reacted), emoji in order of first use.
     pub reactions: Vec<(String, Vec<UserId>)>,
+    /// A bot's buttons and form, as JSON (see `integrations::set_interactive`).
+    pub interactive: Option<String>,
 }
 
 const MESSAGE_SELECT: &str =
@@ -565,6 +570,8 @@ fn message_from(row: &AnyRow) -> Result<Message> {
         edited_at: row.opt_int("edited_at")?,
         deleted_at: row.opt_int("deleted_at")?,
         reactions: Vec::new(),
+        // Tolerant: a query that selects its own columns may leave it out.
+        interactive: row.opt_text("interactive").ok().flatten(),
     })
 }
 
@@ -601,6 +608,22 @@ async fn with_reactions(conn: &mut AnyConnection, mut msgs: Vec<Message>) -> Res
         }
     }
     Ok(msgs)
+}
+
+/// Messages matching `condition` (on `x`, the message, and `u`, its author), with their
+/// reactions: for the search module, which builds its own conditions. `bind` adds the
+/// condition's parameters, numbered from `$1`.
+pub(crate) async fn messages_where(
+    conn: &mut AnyConnection,
+    condition: &str,
+    bind: impl for<'q> FnOnce(
+        sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> Result<Vec<Message>> {
+    let sql = format!("{MESSAGE_SELECT} WHERE {condition}");
+    let rows = bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
+    let msgs = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
+    with_reactions(conn, msgs).await
 }
 
 pub async fn message(

@@ -20,7 +20,13 @@
 //!   scheduled messages, status and do-not-disturb hours.
 //! - [`meet`]: meetings, their participants (members and guests, token hashes) and wrong
 //!   passcode counts.
+//! - [`search`]: the chat search index (`message_terms`, written with each message), the
+//!   search query with the searcher's membership in its SQL, and the rebuild.
+//! - [`retention`]: chat retention policies, legal holds, the purge in bounded batches, and
+//!   chat exports.
 //! - [`files`]: metadata of stored blobs.
+//! - [`push`]: Web Push subscriptions and who, among a conversation's members, may be notified.
+//! - [`integrations`]: bot users, incoming and outgoing webhooks, the webhook host allow-list.
 //! - [`events`]: the outbox, the relay that numbers events, and reads for resume.
 //! - [`jobs`]: the durable, leased job queue.
 //! - [`limits`]: login attempt counts shared by all nodes.
@@ -33,12 +39,16 @@ pub mod chat;
 pub mod db;
 pub mod events;
 pub mod files;
+pub mod integrations;
 pub mod jobs;
 pub mod limits;
 pub mod meet;
 pub mod migrate;
 pub mod orgs;
+pub mod push;
+pub mod retention;
 pub mod row;
+pub mod search;
 pub mod settings;
 pub mod testing;
 

@@ -46,6 +46,26 @@ const MIGRATIONS: &[Migration] = &[
         name: "super_groups",
         sql: include_str!("../migrations/0006_super_groups.sql"),
     },
+    Migration {
+        version: 7,
+        name: "search",
+        sql: include_str!("../migrations/0007_search.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "bots_webhooks",
+        sql: include_str!("../migrations/0008_bots_webhooks.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "retention",
+        sql: include_str!("../migrations/0009_retention.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "push",
+        sql: include_str!("../migrations/0010_push.sql"),
+    },
 ];
 
 /// An arbitrary constant that names Kantor's migration lock among PostgreSQL advisory locks.

@@ -102,6 +102,16 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Rebuilds the chat search index (every organisation, or one), in batches; search and
+    /// posting go on meanwhile.
+    Reindex {
+        /// Only this organisation (its id).
+        #[arg(long)]
+        org: Option<String>,
+        /// Messages per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -335,6 +345,28 @@ async fn admin(config: kantor_server::Config, command: AdminCommand) -> anyhow::
                 }
                 tx.commit().await?;
                 println!("{base}/reset/{token}");
+            }
+            AdminCommand::Reindex { org, batch } => {
+                let orgs = match org {
+                    Some(id) => {
+                        let id = id.trim().parse().context("not an organisation id")?;
+                        store.org(id).await.context("no such organisation")?;
+                        vec![id]
+                    }
+                    None => store.org_ids().await?,
+                };
+                let (mut messages, mut terms) = (0, 0);
+                for id in orgs {
+                    let done = store
+                        .reindex_org(id, batch, |so_far| {
+                            eprintln!("{id}: {} messages, {} terms so far", so_far.messages, so_far.terms);
+                        })
+                        .await?;
+                    println!("{id}\t{} messages\t{} terms", done.messages, done.terms);
+                    messages += done.messages;
+                    terms += done.terms;
+                }
+                println!("reindexed {messages} messages ({terms} terms)");
             }
             AdminCommand::SetupLink => match kantor_server::api::setup::renew(&store).await? {
                 Some(token) => println!("{base}/setup?token={token}"),

@@ -74,6 +74,9 @@ fn apply_env(config: &mut Config, var: impl Fn(&str) -> Option<String>) -> anyho
     if let Some(v) = get("KANTOR_TLS_KEY") {
         config.tls_key = Some(v.into());
     }
+    if let Some(v) = get("KANTOR_PUSH_SUBJECT") {
+        config.push_subject = Some(v);
+    }
     if let Some(v) = get("KANTOR_NODE_NAME") {
         config.node_name = Some(v);
     }

@@ -50,6 +50,8 @@ export const removeConversationMember = (orgId: string, cid: string, userId: str
   api.delete(`${conv(orgId, cid)}/members/${enc(userId)}`);
 export const setMuted = (orgId: string, cid: string, muted: boolean) =>
   api.patch<Conversation>(`${conv(orgId, cid)}/me`, { muted } satisfies Schemas['MySettingsInput']);
+export const setNotify = (orgId: string, cid: string, notify: Schemas['NotifyPref']) =>
+  api.patch<Conversation>(`${conv(orgId, cid)}/me`, { notify } satisfies Schemas['MySettingsInput']);
 export const setMemberRole = (orgId: string, cid: string, userId: string, role: Schemas['ChatRole']) =>
   api.put<void>(`${conv(orgId, cid)}/members/${enc(userId)}/role`, { role } satisfies Schemas['MemberRoleInput']);
 export const readStatus = (orgId: string, cid: string, messageIds: string[]) =>
@@ -81,6 +83,9 @@ export const removeReaction = (orgId: string, cid: string, mid: string, emoji: s
 export const pinMessage = (orgId: string, cid: string, mid: string) => api.put<Message>(`${msg(orgId, cid, mid)}/pin`);
 export const unpinMessage = (orgId: string, cid: string, mid: string) => api.delete<Message>(`${msg(orgId, cid, mid)}/pin`);
 export const listPins = (orgId: string, cid: string) => api.get<Message[]>(`${conv(orgId, cid)}/pins`);
+/** A click on a bot message's button or a submit of its form; the bot answers by editing the message. */
+export const postMessageAction = (orgId: string, cid: string, mid: string, body: Schemas['ActionInput']) =>
+  api.post<void>(`${msg(orgId, cid, mid)}/actions`, body);
 
 /** Sends the file as the raw body with its own content type. */
 export const uploadChatFile = (orgId: string, file: Blob, name: string) =>
@@ -100,3 +105,6 @@ export const listPresence = (orgId: string) => api.get<Presence[]>(`${chat(orgId
 export const putStatus = (body: StatusInput) => api.put<Me>('/me/status', body);
 export const putDnd = (body: DndInput) => api.put<Me>('/me/dnd', body);
 
+/** One page of search results (`next_cursor` for the next one). Errors carry `position`. */
+export const searchMessages = (orgId: string, q: string, cursor?: string, signal?: AbortSignal) =>
+  api.get<Schemas['SearchPageDto']>(`${chat(orgId)}/search`, { q, cursor }, signal);

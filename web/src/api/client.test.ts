@@ -75,6 +75,12 @@ describe('request', () => {
     expect(isApiError(err, 'validation.email')).toBe(true);
   });
 
+  it('keeps the position of a search query error', async () => {
+    mockFetch([json(422, { error: { code: 'search.bad_date', message: 'bad', field: 'q', position: 9 } })]);
+    const err = await api.get('/orgs/o/chat/search', { q: 'x before:2026-02-30' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'search.bad_date', status: 422, field: 'q', position: 9 });
+  });
+
   it('derives a code when the body is not the envelope', async () => {
     mockFetch([new Response('<html>gone</html>', { status: 404 })]);
     const err = await api.get('/nope').catch((e: unknown) => e);

@@ -13,13 +13,16 @@ export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
   readonly field: string | undefined;
+  /** Where in the field's text the problem starts, in characters (search queries). */
+  readonly position: number | undefined;
 
-  constructor(code: string, status: number, message: string, field?: string) {
+  constructor(code: string, status: number, message: string, field?: string, position?: number) {
     super(message || code);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
     this.field = field;
+    this.position = position;
   }
 }
 
@@ -141,7 +144,7 @@ async function errorFrom(response: Response): Promise<ApiError> {
   }
   const err = (parsed as Partial<ErrorBody> | null)?.error;
   if (err && typeof err.code === 'string') {
-    return new ApiError(err.code, response.status, err.message ?? '', err.field);
+    return new ApiError(err.code, response.status, err.message ?? '', err.field, err.position);
   }
   return new ApiError(statusCode(response.status), response.status, response.statusText);
 }

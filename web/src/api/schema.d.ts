@@ -175,6 +175,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/push-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Adds this browser's push subscription (idempotent by endpoint; at most 10 per person). */
+        post: operations["add_push_subscription"];
+        /** Removes this browser's push subscription (204 also when there was none). */
+        delete: operations["delete_push_subscription"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/sessions": {
         parameters: {
             query?: never;
@@ -384,6 +402,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/bots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's bots (organisation admins). */
+        get: operations["list_bots"];
+        put?: never;
+        /** Creates a bot and its API token (organisation admins). */
+        post: operations["create_bot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/bots/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a bot (organisation admins): deactivated, its tokens revoked at once; its
+         *     messages stay.
+         */
+        delete: operations["delete_bot"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/chat/channels": {
         parameters: {
             query?: never;
@@ -488,6 +544,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/legal-hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Puts a conversation on legal hold (never purged) or lifts it (admins; audit-logged). */
+        put: operations["put_legal_hold"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/me": {
         parameters: {
             query?: never;
@@ -501,7 +574,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** The caller's own settings for a conversation (mute). */
+        /** The caller's own settings for a conversation (mute, notifications). */
         patch: operations["patch_my_conversation_settings"];
         trace?: never;
     };
@@ -591,6 +664,27 @@ export interface paths {
         head?: never;
         /** Edits one's own message; the old text is kept in its history. */
         patch: operations["edit_message"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A click on a bot message's button or a submit of its form, by someone who can see the
+         *     message (else 404). The bot receives `chat.bot.action` on its sockets with the clicker's
+         *     identity; it answers by editing the message.
+         */
+        post: operations["message_action"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/edits": {
@@ -788,6 +882,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/chat/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's chat exports, newest first (admins). */
+        get: operations["list_chat_exports"];
+        put?: never;
+        /**
+         * Starts an export of one conversation or the whole organisation (admins; audit-logged).
+         *     Private channels, DMs and conversations on hold are included.
+         */
+        post: operations["create_chat_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/exports/{export_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Downloads a finished export as a ZIP (admins; audit-logged). 409 `chat.export_not_ready`
+         *     while it is pending or when it failed.
+         */
+        get: operations["download_chat_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/chat/files": {
         parameters: {
             query?: never;
@@ -825,6 +960,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/chat/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's chat retention policy and legal holds (admins). */
+        get: operations["get_chat_retention"];
+        /** Sets the retention policy (admins; audit-logged with the old and new value). */
+        put: operations["put_chat_retention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/chat/scheduled": {
         parameters: {
             query?: never;
@@ -854,6 +1007,118 @@ export interface paths {
         post?: never;
         /** Cancels a scheduled message. */
         delete: operations["cancel_scheduled"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Searches the messages and files of the caller's conversations. */
+        get: operations["search_messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/webhooks/allow-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The hosts outgoing webhooks may reach on private addresses (organisation admins). */
+        get: operations["get_webhook_allow_list"];
+        /** Replaces the allow-list (organisation admins). */
+        put: operations["put_webhook_allow_list"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/webhooks/incoming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Incoming webhooks: all of them for admins, one's own for everyone else. */
+        get: operations["list_incoming_webhooks"];
+        put?: never;
+        /** Creates an incoming webhook for a channel (organisation admins, and the channel's owners). */
+        post: operations["create_incoming_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/webhooks/incoming/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes an incoming webhook (an admin, or whoever created it); its URL stops working and
+         *     its bot is deactivated.
+         */
+        delete: operations["delete_incoming_webhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/webhooks/outgoing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Outgoing webhooks with their delivery status (organisation admins). */
+        get: operations["list_outgoing_webhooks"];
+        put?: never;
+        /**
+         * Creates an outgoing webhook (organisation admins). The URL is checked now: a private,
+         *     loopback or reserved address is refused (422 `webhook.address_refused`) unless its host is
+         *     on the organisation's allow-list.
+         */
+        post: operations["create_outgoing_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/webhooks/outgoing/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Deletes an outgoing webhook (organisation admins); pending deliveries are dropped. */
+        delete: operations["delete_outgoing_webhook"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1215,6 +1480,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The server's VAPID public key. */
+        get: operations["get_push_key"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/setup": {
         parameters: {
             query?: never;
@@ -1250,6 +1532,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/hooks/{secret}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Posts a message through an incoming webhook. Public: the secret in the path is the
+         *     credential (a wrong one is 404). The body is a Slack-style payload: `text`, or `blocks` /
+         *     `attachments` that carry text; other Slack fields (`username`, `icon_emoji`, …) are accepted
+         *     and ignored. Slack's `<url|label>` links and `*bold*` become Markdown. An
+         *     `X-Idempotency-Key` header makes a retry return the first message.
+         */
+        post: operations["post_incoming_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1263,8 +1568,23 @@ export interface components {
             password: string;
             time_zone: string;
         };
+        ActionInput: {
+            /** @description A button's or the form's `action_id`. */
+            action_id: string;
+            /** @description For a form: each field's value by field id. */
+            form?: {
+                [key: string]: string;
+            };
+        };
         AddMembersInput: {
             user_ids: string[];
+        };
+        AllowListDto: {
+            /**
+             * @description Host names or IP addresses that outgoing webhooks may reach although they resolve to
+             *     private or loopback addresses (and over plain http).
+             */
+            hosts: string[];
         };
         AttachmentDto: {
             content_type: string;
@@ -1295,6 +1615,12 @@ export interface components {
         AuditPage: {
             items: components["schemas"]["AuditEntryDto"][];
             next_cursor: string | null;
+        };
+        BotDto: {
+            created_at: string;
+            /** @description The bot's user id (its messages' author). */
+            id: string;
+            name: string;
         };
         /** @enum {string} */
         ChatRole: "owner" | "poster" | "member";
@@ -1349,6 +1675,11 @@ export interface components {
             my_role: null | components["schemas"]["ChatRole"];
             /** @description Channels only; DMs and groups are titled by their members. */
             name: string | null;
+            /**
+             * @description The caller's notification preference here (`default`: all in DMs, groups and meeting
+             *     chats, mentions in channels; `muted` overrides it with none).
+             */
+            notify: components["schemas"]["NotifyPref"];
             /** @description Membership follows the organisation (a super group). */
             org_wide: boolean;
             /** @description Whether members see each other's read positions (ticks). */
@@ -1396,6 +1727,21 @@ export interface components {
             slow_mode_secs?: number | null;
             topic?: string | null;
         };
+        /** @description A new bot with its API token — shown once. */
+        CreatedBotDto: components["schemas"]["BotDto"] & {
+            /** @description `kt_…`, for `Authorization: Bearer`. */
+            token: string;
+        };
+        /** @description A new incoming webhook with its URL — shown once; only a hash of its secret is kept. */
+        CreatedIncomingWebhookDto: components["schemas"]["IncomingWebhookDto"] & {
+            /** @description `{public_url}/hooks/{secret}` (a path starting with `/hooks/` when no public URL is set). */
+            url: string;
+        };
+        /** @description A new outgoing webhook with its signing secret — shown once. */
+        CreatedOutgoingWebhookDto: components["schemas"]["OutgoingWebhookDto"] & {
+            /** @description The HMAC-SHA256 key of `X-Kantor-Signature`. */
+            signing_secret: string;
+        };
         DndInput: {
             end?: string | null;
             /** @description "HH:MM" in the caller's time zone; both null turns do-not-disturb off. */
@@ -1408,6 +1754,7 @@ export interface components {
         };
         EditInput: {
             body: string;
+            interactive?: null | components["schemas"]["Interactive"];
         };
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -1418,7 +1765,32 @@ export interface components {
             /** @description The offending field, on validation errors. */
             field?: string;
             message: string;
+            /** @description Where in the field's text the problem starts, in characters from 0 (search queries). */
+            position?: number;
         };
+        ExportCreatedDto: {
+            id: string;
+        };
+        ExportDto: {
+            /** @description Null: the whole organisation. */
+            conversation_id: string | null;
+            created_at: string;
+            finished_at: string | null;
+            id: string;
+            requested_by: string;
+            /**
+             * Format: int64
+             * @description Size of the ZIP, once done.
+             */
+            size_bytes: number | null;
+            state: components["schemas"]["ExportState"];
+        };
+        ExportInput: {
+            /** @description One conversation; absent: the whole organisation. */
+            conversation_id?: string | null;
+        };
+        /** @enum {string} */
+        ExportState: "pending" | "done" | "failed";
         /** @description One entry of `iceServers` for RTCPeerConnection. */
         IceServer: {
             credential?: string | null;
@@ -1461,6 +1833,55 @@ export interface components {
             /** @description The person's invite link (shown once; also downloadable as CSV by the web app). */
             url: string;
         };
+        /** @description What an incoming webhook answers. */
+        IncomingPostedDto: {
+            message_id: string;
+            ok: boolean;
+        };
+        IncomingWebhookDto: {
+            /** @description The bot user its messages are posted as. */
+            bot_user_id: string;
+            conversation_id: string;
+            created_at: string;
+            id: string;
+            name: string;
+        };
+        /**
+         * @description Buttons and a simple form under a bot's message. Only bots may post them; a click or a
+         *     submit is `POST …/messages/{id}/actions`, delivered to the bot as the event
+         *     `chat.bot.action` on its sockets; the bot answers by editing the message.
+         */
+        Interactive: {
+            /** @description At most 5. */
+            buttons?: components["schemas"]["InteractiveButton"][];
+            form: null | components["schemas"]["InteractiveForm"];
+        };
+        InteractiveButton: {
+            /** @description 1–64 letters, digits, `_ - .`; unique within the message. */
+            action_id: string;
+            /** @description 1–40 characters. */
+            label: string;
+            /** @description `primary` or `danger`; absent: plain. */
+            style?: string | null;
+            /** @description Sent back with a click (at most 200 characters). */
+            value?: string;
+        };
+        InteractiveField: {
+            /** @description The key of this field's value in a submit (1–64 letters, digits, `_ - .`). */
+            id: string;
+            /** @description `text` or `select`. */
+            kind: string;
+            label: string;
+            /** @description A select's choices (1–20, each 1–75 characters). */
+            options?: string[];
+        };
+        InteractiveForm: {
+            action_id: string;
+            /** @description 1 to 5 fields. */
+            fields: components["schemas"]["InteractiveField"][];
+            /** @description The submit button's label (1–40 characters). */
+            submit_label: string;
+        };
         InviteDto: {
             created_at: string;
             email: string | null;
@@ -1502,6 +1923,11 @@ export interface components {
          * @enum {string}
          */
         Language: "id" | "en";
+        LegalHoldInput: {
+            on: boolean;
+            /** @description Why (kept with the hold and in the audit log). */
+            reason?: string | null;
+        };
         LoginRequest: {
             email: string;
             password: string;
@@ -1641,6 +2067,7 @@ export interface components {
             edited_at: string | null;
             forwarded: null | components["schemas"]["QuoteDto"];
             id: string;
+            interactive: null | components["schemas"]["Interactive"];
             last_reply_at: string | null;
             mention_channel: boolean;
             mention_here: boolean;
@@ -1666,6 +2093,10 @@ export interface components {
         };
         MySettingsInput: {
             muted?: boolean | null;
+            notify?: null | components["schemas"]["NotifyPref"];
+        };
+        NewBotInput: {
+            name: string;
         };
         NewConversationInput: {
             /** @description Channels: announcement mode. */
@@ -1693,6 +2124,12 @@ export interface components {
             slow_mode_secs?: number;
             topic?: string | null;
         };
+        NewIncomingWebhookInput: {
+            /** @description A channel (public or private). */
+            conversation_id: string;
+            /** @description Also the name its bot user shows with its messages. */
+            name: string;
+        };
         NewInviteRequest: {
             /** @description When set, only this email can accept. */
             email?: string | null;
@@ -1713,6 +2150,17 @@ export interface components {
             title?: string | null;
             waiting_room?: null | components["schemas"]["WaitingRoomDto"];
         };
+        NewOutgoingWebhookInput: {
+            /** @description One channel; absent or empty: every public channel (then `trigger_words` is required). */
+            conversation_id?: string | null;
+            name: string;
+            /**
+             * @description A message matches when it starts with one of these (case-insensitive); empty: every
+             *     message of the channel.
+             */
+            trigger_words?: string[];
+            url: string;
+        };
         NewPassword: {
             password: string;
         };
@@ -1725,6 +2173,11 @@ export interface components {
         NewTokenRequest: {
             name: string;
         };
+        /**
+         * @description A member's notification preference for one conversation.
+         * @enum {string}
+         */
+        NotifyPref: "default" | "all" | "mentions" | "none";
         OrgDto: {
             created_at: string;
             default_time_zone: string;
@@ -1741,6 +2194,24 @@ export interface components {
             default_time_zone?: string | null;
             name?: string | null;
             require_2fa_for_admins?: boolean | null;
+        };
+        OutgoingWebhookDto: {
+            /** @description Absent: every public channel (then trigger words are required). */
+            conversation_id: string | null;
+            created_at: string;
+            /**
+             * Format: int64
+             * @description Failed attempts since the last success.
+             */
+            failures: number;
+            id: string;
+            last_attempt_at: string | null;
+            last_error: string | null;
+            /** @description `ok` or `failed` after the last delivery attempt; absent before the first. */
+            last_status: string | null;
+            name: string;
+            trigger_words: string[];
+            url: string;
         };
         /**
          * @description An action on one participant (`rename` has its own path, with a body).
@@ -1780,6 +2251,7 @@ export interface components {
             client_key: string;
             /** @description Forward this message (from any conversation the caller can read). */
             forward_of?: string | null;
+            interactive?: null | components["schemas"]["Interactive"];
             /** @description Quote-reply to this message (same conversation or any the caller can read). */
             quote_of?: string | null;
             thread_root_id?: string | null;
@@ -1802,6 +2274,30 @@ export interface components {
             expires_at: string;
             org_name: string;
             role: components["schemas"]["RoleDto"];
+        };
+        PushKeyDto: {
+            /**
+             * @description The server's VAPID public key, base64url (uncompressed P-256 point): pass it as
+             *     `applicationServerKey` to `pushManager.subscribe`.
+             */
+            public_key: string;
+        };
+        PushKeysInput: {
+            /** @description The browser's 16-byte auth secret, base64url. */
+            auth: string;
+            /** @description The browser's P-256 public key, base64url. */
+            p256dh: string;
+        };
+        /** @description What `PushSubscription.toJSON()` gives (its `expirationTime` is accepted and ignored). */
+        PushSubscriptionInput: {
+            /** @description The push service URL (https). */
+            endpoint: string;
+            /** Format: double */
+            expirationTime?: number | null;
+            keys: components["schemas"]["PushKeysInput"];
+        };
+        PushUnsubscribeInput: {
+            endpoint: string;
         };
         /** @description A quoted or forwarded message, as it was when quoted. */
         QuoteDto: {
@@ -1866,6 +2362,29 @@ export interface components {
             expires_at: string;
             url: string;
         };
+        RetentionConversationDto: {
+            hold_reason: string | null;
+            id: string;
+            kind: components["schemas"]["ConversationKind"];
+            legal_hold: boolean;
+            name: string | null;
+        };
+        RetentionDto: {
+            /** @description Channels (public and private) and every conversation on legal hold. */
+            conversations: components["schemas"]["RetentionConversationDto"][];
+            /**
+             * Format: int64
+             * @description Null: messages are kept forever.
+             */
+            keep_days: number | null;
+        };
+        RetentionInput: {
+            /**
+             * Format: int64
+             * @description Null (or absent): keep forever. Else 1–3650: delete messages older than this many days.
+             */
+            keep_days?: number | null;
+        };
         /**
          * @description A role as the API reads and writes it.
          * @enum {string}
@@ -1889,6 +2408,32 @@ export interface components {
             send_at: string;
             thread_root_id: string | null;
         };
+        SearchConversationDto: {
+            id: string;
+            kind: components["schemas"]["ConversationKind"];
+            /** @description Channels only. */
+            name: string | null;
+            /**
+             * @description What to call it: the channel's name, the other person of a DM, the other members of a
+             *     group, a meeting chat's topic.
+             */
+            title: string;
+        };
+        SearchPageDto: {
+            /** @description Present when there may be more results. */
+            next_cursor: string | null;
+            /** @description Newest first. */
+            results: components["schemas"]["SearchResultDto"][];
+        };
+        SearchResultDto: {
+            conversation: components["schemas"]["SearchConversationDto"];
+            message: components["schemas"]["MessageDto"];
+            /**
+             * @description A piece of the message (or of a file's name) around the first match, in parts; `hit`
+             *     parts are the matching words.
+             */
+            snippet: components["schemas"]["SnippetPartDto"][];
+        };
         SessionDto: {
             created_at: string;
             /** @description The session making this request. */
@@ -1911,6 +2456,10 @@ export interface components {
         SetupStatus: {
             /** @description True until the first organisation exists. */
             needed: boolean;
+        };
+        SnippetPartDto: {
+            hit: boolean;
+            text: string;
         };
         /** @enum {string} */
         StatusDto: "invited" | "active" | "deactivated";
@@ -2390,6 +2939,72 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_push_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushSubscriptionInput"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_push_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushUnsubscribeInput"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2879,6 +3494,128 @@ export interface operations {
             };
         };
     };
+    list_bots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotDto"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_bot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewBotInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedBotDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_bot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     browse_channels: {
         parameters: {
             query?: {
@@ -3211,6 +3948,56 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_legal_hold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LegalHoldInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionConversationDto"];
+                };
             };
             403: {
                 headers: {
@@ -3661,6 +4448,47 @@ export interface operations {
                 };
             };
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    message_action: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                conversation_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionInput"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4257,6 +5085,139 @@ export interface operations {
             };
         };
     };
+    list_chat_exports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDto"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_chat_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportInput"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportCreatedDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_chat_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ZIP */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     upload_chat_file: {
         parameters: {
             query?: {
@@ -4358,6 +5319,92 @@ export interface operations {
             };
         };
     };
+    get_chat_retention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_chat_retention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_scheduled: {
         parameters: {
             query?: never;
@@ -4414,6 +5461,377 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search_messages: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The query (at most 500 characters): words, `"phrases"`, `-word`, and filters `in:#channel`,
+                 *     `in:@person`, `from:@person`, `before:`/`after:`/`on:YYYY-MM-DD`, `during:YYYY-MM`,
+                 *     `has:file`, `has:link`, `is:pinned`, `is:thread` (see docs/API.md). Absent or blank: no
+                 *     results.
+                 */
+                q?: string;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description 1–50, default 20. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPageDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_webhook_allow_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowListDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_webhook_allow_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllowListDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowListDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_incoming_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncomingWebhookDto"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_incoming_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewIncomingWebhookInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedIncomingWebhookDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_incoming_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_outgoing_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutgoingWebhookDto"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_outgoing_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewOutgoingWebhookInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedOutgoingWebhookDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_outgoing_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5654,6 +7072,33 @@ export interface operations {
             };
         };
     };
+    get_push_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushKeyDto"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_setup: {
         parameters: {
             query?: never;
@@ -5748,6 +7193,63 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_incoming_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                secret: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncomingPostedDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -210,3 +210,12 @@ export type ClientMessage =
   /** Replaces the list of people whose presence changes this socket receives (≤ 1,000). */
   | { type: 'watch_presence'; user_ids: string[] };
 
+/** Chat search (`GET /orgs/{org_id}/chat/search`): a page of results, newest first. */
+export type SearchPage = Schemas['SearchPageDto'];
+export type SearchResult = Schemas['SearchResultDto'];
+export type SnippetPart = Schemas['SnippetPartDto'];
+
+/** Chat retention and export (admins): `GET|PUT /orgs/{org_id}/chat/retention`, exports. */
+export type Retention = Schemas['RetentionDto'];
+export type RetentionConversation = Schemas['RetentionConversationDto'];
+export type ChatExport = Schemas['ExportDto'];

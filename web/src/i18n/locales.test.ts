@@ -104,6 +104,23 @@ describe('locales', () => {
       'chat.too_many_reactions',
       'chat.send_at_range',
       'file.empty',
+      // docs/API.md, chat search
+      'search.query_too_long',
+      'search.empty_query',
+      'search.too_many_terms',
+      'search.unclosed_quote',
+      'search.unknown_filter',
+      'search.empty_filter',
+      'search.bad_filter_value',
+      'search.bad_date',
+      'search.repeated_filter',
+      'search.negated_filter',
+      'search.unknown_person',
+      'search.unknown_channel',
+      // docs/API.md, chat retention and export
+      'chat.retention_range',
+      'chat.export_too_large',
+      'chat.export_not_ready',
       // docs/meet-protocol.md
       'meeting.not_found',
       'meeting.passcode_invalid',

@@ -46,6 +46,7 @@ function msg(seq: number, over: Partial<Message> = {}): Message {
     created_at: '2026-11-23T01:00:00Z',
     edited_at: null,
     deleted: false,
+    interactive: null,
     ...over,
   };
 }
@@ -69,6 +70,7 @@ function conv(over: Partial<Conversation> = {}): Conversation {
     unread_count: 0,
     mention_count: 0,
     muted: false,
+    notify: 'default',
     read_receipts: false,
     org_wide: false,
     announcement: false,
@@ -196,6 +198,22 @@ describe('realtime events', () => {
     expect(qc.getQueryData<MessageWindow>(chatKeys.messages('o', 'c1'))!.messages.map((m) => m.seq)).toEqual([9, 10, 11]);
     expect(qc.getQueryData<Conversation[]>(chatKeys.conversations('o'))![0]!.unread_count).toBe(1);
     expect(pendingStore.get()).toEqual([]);
+  });
+
+  it('a retention purge drops the purged messages and ignores scrubbed replays', () => {
+    const qc = new QueryClient();
+    qc.setQueryData(['me'], { user: { id: ME } });
+    qc.setQueryData(chatKeys.messages('o', 'c1'), win([1, 2, 3]));
+    const stub = { id: 'm9', conversation_id: 'c1', seq: 9, purged: true };
+    expect(applyChatEvent(qc, { kind: 'chat.message.created', org_id: 'o', data: stub })).toBe(true);
+    expect(
+      applyChatEvent(qc, {
+        kind: 'chat.messages.purged',
+        org_id: 'o',
+        data: { conversation_id: 'c1', before_seq: 2, message_ids: ['m1', 'm2'] },
+      }),
+    ).toBe(true);
+    expect(qc.getQueryData<MessageWindow>(chatKeys.messages('o', 'c1'))!.messages.map((m) => m.seq)).toEqual([3]);
   });
 
   it('read events move members’ positions (ticks) and ignore other kinds', () => {

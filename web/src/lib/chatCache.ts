@@ -20,6 +20,7 @@ import type {
   Thread,
   TypingMessage,
 } from '../api/types';
+import { inDnd, notificationText, shouldNotify, showInAppNotification } from './notifications';
 
 export const chatKeys = {
   all: (orgId: string) => ['chat', orgId] as const,
@@ -47,6 +48,8 @@ export interface MessageWindow {
   /** Bumped when the window is replaced by another run of messages ("jump to latest"): the list
    * starts over instead of pretending the new run continues the old one. */
   epoch: number;
+  /** The message this run was loaded around to show (a search result): the list starts there. */
+  focusSeq?: number;
 }
 
 export const FIRST_INDEX = 1_000_000_000;
@@ -62,6 +65,14 @@ export function mergeMessages(existing: readonly Message[], incoming: readonly M
   for (const m of existing) byId.set(m.id, m);
   for (const m of incoming) byId.set(m.id, m);
   return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** Drops messages the retention purge deleted (`chat.messages.purged`). They are the oldest, at
+ * the top of the list: `firstIndex` moves down by as many, so the list keeps its position. */
+export function windowWithoutPurged(w: MessageWindow, ids: ReadonlySet<string>): MessageWindow {
+  const messages = w.messages.filter((m) => !ids.has(m.id));
+  const removed = w.messages.length - messages.length;
+  return removed === 0 ? w : { ...w, messages, firstIndex: w.firstIndex + removed };
 }
 
 /** Prepends an older page; `firstIndex` moves by the number of messages that are new. */
@@ -305,6 +316,21 @@ interface ChatEvent {
   data: unknown;
 }
 
+/** A browser notification while the tab is hidden, by the same rules as Web Push. */
+function notifyHidden(qc: QueryClient, orgId: string, c: Conversation | undefined, m: Message): void {
+  const me = qc.getQueryData<Me | null>(['me']);
+  if (!me || !c || typeof document === 'undefined' || !document.hidden) return;
+  if (!shouldNotify(c, m, me.user.id)) return;
+  if (inDnd(me.chat_status.dnd_start, me.chat_status.dnd_end, me.user.time_zone, new Date())) return;
+  const names: Record<string, string> = {};
+  for (const u of c.members) names[u.id] = u.name;
+  const channel = c.kind === 'public' || c.kind === 'private';
+  const title = c.kind === 'dm' ? m.author.name : channel ? `#${c.name ?? ''}` : c.topic.trim() || m.author.name;
+  const text = m.body.trim() ? m.body : '📎';
+  const body = notificationText(c.kind === 'dm' ? text : `${m.author.name}: ${text}`, names);
+  showInAppNotification(title, body, c.id, `/o/${orgId}/chat/${c.id}`);
+}
+
 function hasFocus(): boolean {
   return typeof document !== 'undefined' && document.hasFocus();
 }
@@ -314,6 +340,9 @@ export function applyChatEvent(qc: QueryClient, event: ChatEvent): boolean {
   const orgId = event.org_id;
   if (!orgId || !event.kind.startsWith('chat.')) return false;
   const meId = qc.getQueryData<Me | null>(['me'])?.user.id;
+  // A purged message's retained events are replaced by `{id, conversation_id, seq, purged}`:
+  // nothing to show (the `chat.messages.purged` that follows drops any cached copy).
+  if (event.kind.startsWith('chat.message.') && (event.data as { purged?: boolean } | null)?.purged) return true;
   switch (event.kind) {
     case 'chat.message.created': {
       const m = event.data as Message;
@@ -329,6 +358,7 @@ export function applyChatEvent(qc: QueryClient, event: ChatEvent): boolean {
       const next = list ? conversationsWithCreated(list, m, meId, shown) : null;
       if (next) qc.setQueryData(chatKeys.conversations(orgId), next);
       else if (list) void qc.invalidateQueries({ queryKey: chatKeys.conversations(orgId) });
+      notifyHidden(qc, orgId, list?.find((c) => c.id === m.conversation_id), m);
       return true;
     }
     case 'chat.message.updated': {
@@ -339,6 +369,14 @@ export function applyChatEvent(qc: QueryClient, event: ChatEvent): boolean {
         qc.setQueryData<Thread>(chatKeys.thread(orgId, m.thread_root_id), (t) => (t ? threadWithMessage(t, m) : t));
       }
       void qc.invalidateQueries({ queryKey: chatKeys.pins(orgId, m.conversation_id) });
+      return true;
+    }
+    case 'chat.messages.purged': {
+      const p = event.data as { conversation_id: string; before_seq: number; message_ids: string[] };
+      const ids = new Set(p.message_ids);
+      qc.setQueryData<MessageWindow>(chatKeys.messages(orgId, p.conversation_id), (w) => (w ? windowWithoutPurged(w, ids) : w));
+      for (const id of ids) qc.removeQueries({ queryKey: chatKeys.thread(orgId, id) });
+      void qc.invalidateQueries({ queryKey: chatKeys.pins(orgId, p.conversation_id) });
       return true;
     }
     case 'chat.conversation.updated': {

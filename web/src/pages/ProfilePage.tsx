@@ -1,4 +1,4 @@
-// `/profile`: name, phone, photo, language, time zone.
+// `/profile`: name, phone, photo, language, time zone, notifications on this browser.
 
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
@@ -9,6 +9,7 @@ import type { Language, Me } from '../api/types';
 import { Avatar } from '../components/Avatar';
 import { Field } from '../components/Field';
 import { FormError, fieldError } from '../components/FormError';
+import { NotificationSettings } from '../components/NotificationSettings';
 import { PageHeader } from '../components/Page';
 import { LanguageSelect, TimeZoneSelect } from '../components/Selects';
 import { useToast } from '../components/Toast';
@@ -115,6 +116,8 @@ export default function ProfilePage() {
           </button>
         </div>
       </form>
+
+      <NotificationSettings />
     </div>
   );
 }

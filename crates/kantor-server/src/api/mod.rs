@@ -11,6 +11,7 @@ pub mod me;
 pub mod meet;
 pub mod members;
 pub mod ops;
+pub mod push;
 pub mod session;
 pub mod setup;
 pub mod units;
@@ -53,6 +54,11 @@ pub fn router() -> Router<AppState> {
             get(me::list_tokens).post(me::create_token),
         )
         .route("/api/v1/me/tokens/{token_id}", delete(me::revoke_token))
+        .route("/api/v1/push/key", get(push::key))
+        .route(
+            "/api/v1/me/push-subscriptions",
+            post(push::subscribe).delete(push::unsubscribe),
+        )
         .route("/api/v1/files/{file_id}", get(files::get_file))
         .route("/api/v1/invites/{token}", get(invites::show_public))
         .route("/api/v1/invites/{token}/accept", post(invites::accept))
@@ -205,6 +211,56 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/orgs/{org_id}/chat/files", post(chat::files::upload))
         .route("/api/v1/orgs/{org_id}/chat/presence", get(chat::presence::list))
+        .route("/api/v1/orgs/{org_id}/chat/search", get(chat::search::search))
+        .route(
+            "/api/v1/orgs/{org_id}/chat/webhooks/incoming",
+            get(chat::webhooks::list_incoming).post(chat::webhooks::create_incoming),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/webhooks/incoming/{webhook_id}",
+            delete(chat::webhooks::delete_incoming),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/webhooks/outgoing",
+            get(chat::webhooks::list_outgoing).post(chat::webhooks::create_outgoing),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/webhooks/outgoing/{webhook_id}",
+            delete(chat::webhooks::delete_outgoing),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/webhooks/allow-list",
+            get(chat::webhooks::get_allow_list).put(chat::webhooks::put_allow_list),
+        )
+        .route("/hooks/{secret}", post(chat::webhooks::receive))
+        .route(
+            "/api/v1/orgs/{org_id}/bots",
+            get(chat::bots::list).post(chat::bots::create),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/bots/{user_id}",
+            delete(chat::bots::delete),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/actions",
+            post(chat::bots::action),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/retention",
+            get(chat::retention::get_retention).put(chat::retention::put_retention),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/legal-hold",
+            put(chat::retention::put_legal_hold),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/exports",
+            get(chat::retention::list_exports).post(chat::retention::create_export),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/exports/{export_id}/download",
+            get(chat::retention::download_export),
+        )
         .route("/api/v1/meet/join", post(meet::join::join))
         .route(
             "/api/v1/orgs/{org_id}/meetings",
@@ -248,6 +304,7 @@ pub fn router() -> Router<AppState> {
         session::login, session::logout, session::logout_all,
         me::get_me, me::patch_me, me::put_avatar, me::change_password, me::list_sessions, me::delete_session,
         me::totp_setup, me::totp_enable, me::totp_disable, me::list_tokens, me::create_token, me::revoke_token,
+        push::key, push::subscribe, push::unsubscribe,
         files::get_file,
         invites::show_public, invites::accept, invites::show_reset, invites::complete_reset,
         members::get_org, members::patch_org, members::list, members::get_member, members::patch_member,
@@ -266,6 +323,15 @@ pub fn router() -> Router<AppState> {
         chat::scheduled::create, chat::scheduled::list, chat::scheduled::cancel,
         chat::files::upload,
         chat::presence::list, chat::presence::put_status, chat::presence::put_dnd,
+        chat::search::search,
+        chat::webhooks::create_incoming, chat::webhooks::list_incoming, chat::webhooks::delete_incoming,
+        chat::webhooks::receive,
+        chat::webhooks::create_outgoing, chat::webhooks::list_outgoing, chat::webhooks::delete_outgoing,
+        chat::webhooks::get_allow_list, chat::webhooks::put_allow_list,
+        chat::bots::create, chat::bots::list, chat::bots::delete, chat::bots::action,
+        chat::retention::get_retention, chat::retention::put_retention,
+        chat::retention::put_legal_hold, chat::retention::create_export,
+        chat::retention::list_exports, chat::retention::download_export,
         meet::join::join, meet::create, meet::list, meet::get, meet::patch, meet::end,
         meet::participants, meet::mute_all, meet::actions::act, meet::actions::rename,
         crate::gateway::ws,
@@ -282,6 +348,7 @@ pub fn router() -> Router<AppState> {
         (name = "orgs", description = "An organisation: settings, members, units, invites, staff import, audit log."),
         (name = "chat", description = "Channels, direct messages and groups: messages, threads, reactions, files, read positions, scheduled messages, presence."),
         (name = "meetings", description = "Video meetings: the public join by number and passcode, meetings of an organisation, host controls."),
+        (name = "integrations", description = "Incoming and outgoing webhooks: posting into a channel from outside, and sending matching messages out, signed."),
         (name = "realtime", description = "The WebSocket that pushes events to the web app."),
         (name = "ops", description = "Operations: this document."),
     )

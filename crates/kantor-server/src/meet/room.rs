@@ -524,6 +524,7 @@ impl Actor {
                 attachment_ids: Vec::new(),
                 quote_of: None,
                 forward_of: None,
+                interactive: None,
             };
             let posted = async {
                 let who = chat_member(&state, org_id, user_id).await?;

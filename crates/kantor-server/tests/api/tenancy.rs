@@ -190,6 +190,28 @@ const OPERATIONS: &[Operation] = &[
     ),
     op("post", "/api/v1/orgs/{org_id}/chat/files", Member, NoBody),
     op("get", "/api/v1/orgs/{org_id}/chat/presence", Member, NoBody),
+    // Chat retention and export: admins only.
+    op("get", "/api/v1/orgs/{org_id}/chat/retention", Admin, NoBody),
+    op("put", "/api/v1/orgs/{org_id}/chat/retention", Admin, Json(r#"{"keep_days": 1}"#)),
+    op("put", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/legal-hold", Admin, Json(r#"{"on": true}"#)),
+    op("get", "/api/v1/orgs/{org_id}/chat/exports", Admin, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/chat/exports", Admin, Json(r#"{}"#)),
+    op("get", "/api/v1/orgs/{org_id}/chat/exports/{export_id}/download", Admin, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/chat/search", Member, NoBody),
+    // Integrations. Incoming webhooks: admins and channel owners create, everyone lists and
+    // deletes their own (the handlers check); outgoing webhooks and the allow-list: admins.
+    op("get", "/api/v1/orgs/{org_id}/chat/webhooks/incoming", Member, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/chat/webhooks/incoming", Member, Json(r#"{"conversation_id": "x", "name": "Penyusup"}"#)),
+    op("delete", "/api/v1/orgs/{org_id}/chat/webhooks/incoming/{webhook_id}", Member, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/chat/webhooks/outgoing", Admin, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/chat/webhooks/outgoing", Admin, Json(r#"{"url": "https://127.0.0.1/", "name": "Penyusup", "trigger_words": ["x"]}"#)),
+    op("delete", "/api/v1/orgs/{org_id}/chat/webhooks/outgoing/{webhook_id}", Admin, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/chat/webhooks/allow-list", Admin, NoBody),
+    op("put", "/api/v1/orgs/{org_id}/chat/webhooks/allow-list", Admin, Json(r#"{"hosts": []}"#)),
+    op("get", "/api/v1/orgs/{org_id}/bots", Admin, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/bots", Admin, Json(r#"{"name": "Robot Penyusup"}"#)),
+    op("delete", "/api/v1/orgs/{org_id}/bots/{user_id}", Admin, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/actions", Member, Json(r#"{"action_id": "setuju"}"#)),
     // Meetings. Running one needs its host (or a cohost), whatever the organisation role.
     op("get", "/api/v1/orgs/{org_id}/meetings", Member, NoBody),
     op("post", "/api/v1/orgs/{org_id}/meetings", Member, Json(r#"{"title": "Rapat Penyusup"}"#)),

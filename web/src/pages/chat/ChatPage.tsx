@@ -4,7 +4,7 @@
 
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams, useSearchParams } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import * as ep from '../../api/chatEndpoints';
 import type { Attachment, Message, UserRef } from '../../api/types';
@@ -32,6 +32,7 @@ import {
   QuickSwitcher,
   ScheduledDialog,
 } from './dialogs';
+import { SearchPane } from './SearchPane';
 import { StatusDialog } from './StatusDialog';
 import { ThreadPane } from './ThreadPane';
 
@@ -49,6 +50,8 @@ export default function ChatPage() {
   // One route (`chat/*`) so that opening a thread does not remount the conversation.
   const { conversationId, messageId } = parseChatPath(useParams()['*'] ?? '');
   const navigate = useNavigate();
+  // `?q=…`: the search pane is open (in the conversation's place) with this query.
+  const searchQuery = useSearchParams()[0].get('q');
   const qc = useQueryClient();
   const lang = useLanguage();
   const basePath = orgPath(orgId, 'chat');
@@ -78,6 +81,25 @@ export default function ChatPage() {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, []);
+
+  const openSearch = useCallback(
+    (q: string, replace = false) => navigate(`${basePath}?q=${encodeURIComponent(q)}`, { replace }),
+    [navigate, basePath],
+  );
+
+  // `/`: search, from anywhere on the chat screen but a text field.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      const typing = !!target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+      if (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        e.preventDefault();
+        openSearch(searchQuery ?? '');
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [openSearch, searchQuery]);
 
   const directory = useMemo(() => {
     const map = new Map<string, UserRef>();
@@ -125,7 +147,7 @@ export default function ChatPage() {
     },
   });
 
-  const pane = messageId ? 'thread' : conversationId ? 'conversation' : 'list';
+  const pane = messageId ? 'thread' : conversationId ? 'conversation' : searchQuery !== null ? 'search' : 'list';
 
   return (
     <ChatScopeContext.Provider value={scope}>
@@ -148,6 +170,7 @@ export default function ChatPage() {
               onScheduled={() => setDialog('scheduled')}
               onStatus={() => setDialog('status')}
               onSwitcher={() => setDialog('switcher')}
+              onSearch={() => openSearch(searchQuery ?? '')}
               myStatus={me.chat_status}
             />
           )}
@@ -170,6 +193,8 @@ export default function ChatPage() {
                 <QueryError error={convError} />
               </div>
             )
+          ) : searchQuery !== null ? (
+            <SearchPane query={searchQuery} onQuery={(q) => openSearch(q, true)} onClose={() => navigate(basePath)} />
           ) : (
             <div className="chat-pane conversation-pane chat-empty">
               <EmptyState>

@@ -67,6 +67,7 @@ export function ConversationList({
   onScheduled,
   onStatus,
   onSwitcher,
+  onSearch,
   myStatus,
 }: {
   conversations: Conversation[];
@@ -78,6 +79,8 @@ export function ConversationList({
   onScheduled: () => void;
   onStatus: () => void;
   onSwitcher: () => void;
+  /** Opens the search pane (messages and files). */
+  onSearch?: () => void;
 }) {
   const { t } = useTranslation();
   const { me, presence, canParticipate } = useChatScope();
@@ -101,6 +104,13 @@ export function ConversationList({
           </button>
         ) : null}
       </header>
+      {onSearch ? (
+        <button type="button" className="chat-search-open" onClick={onSearch} data-testid="chat-search-open">
+          <Icon name="search" size={16} />
+          <span className="grow truncate">{t('chatSearch.open')}</span>
+          <kbd aria-hidden="true">/</kbd>
+        </button>
+      ) : null}
       <button type="button" className="my-status" onClick={onStatus} data-testid="chat-status-open">
         <span className="avatar-wrap">
           <Avatar who={me} size={28} />

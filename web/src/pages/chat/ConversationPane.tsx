@@ -263,9 +263,48 @@ export const ConversationPane = forwardRef<HTMLDivElement, PaneProps>(function C
       const i = w.messages.findIndex((m) => m.seq > openedAt.lastRead);
       if (i >= 0) return { index: i, align: 'start' as const };
     }
+    // Loaded around a message to show it (a search result): start there, two messages above
+    // it for context.
+    if (w.focusSeq !== undefined) {
+      const i = w.messages.findIndex((m) => m.seq === w.focusSeq);
+      // (Near the top, the plain top: Virtuoso's own start, with no scroll to settle.)
+      if (i >= 0) return i <= 2 ? 0 : { index: i - 2, align: 'start' as const };
+    }
     return { index: Math.max(0, rows.length - 1), align: 'end' as const };
     // Read once when the list mounts (keyed by epoch).
   }, [w?.epoch, !!w]);
+
+  // A window loaded around a message (a search result): keep that message on screen while the
+  // rows measure themselves (the list may still move meanwhile), until the person scrolls.
+  useEffect(() => {
+    const seq = w?.focusSeq;
+    const index = seq === undefined ? -1 : (w?.messages.findIndex((m) => m.seq === seq) ?? -1);
+    if (seq === undefined || index < 0) return;
+    const pane = document.querySelector(`[data-testid="conversation-pane"][data-conversation-id="${CSS.escape(c.id)}"]`);
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+    };
+    const started = performance.now();
+    let frame = 0;
+    const tick = () => {
+      if (stopped || performance.now() - started > 1500) return;
+      const box = pane?.querySelector('[data-testid="virtuoso-scroller"]')?.getBoundingClientRect();
+      const row = pane?.querySelector(`[data-testid="message"][data-seq="${seq}"]`)?.getBoundingClientRect();
+      if (box && !(row && row.bottom > box.top && row.top < box.bottom)) {
+        virtuoso.current?.scrollToIndex({ index: Math.max(0, index - 2), align: 'start' });
+      }
+      frame = requestAnimationFrame(tick);
+    };
+    frame = requestAnimationFrame(tick);
+    const events = ['wheel', 'touchstart', 'keydown', 'pointerdown'] as const;
+    for (const e of events) pane?.addEventListener(e, stop, { passive: true });
+    return () => {
+      cancelAnimationFrame(frame);
+      for (const e of events) pane?.removeEventListener(e, stop);
+    };
+    // Once per window (a new jump bumps the epoch).
+  }, [w?.epoch, c.id]);
 
   const scrollToEnd = useCallback(() => {
     if (w?.hasMoreAfter) void win.loadLatest();

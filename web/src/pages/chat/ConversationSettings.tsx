@@ -86,6 +86,11 @@ export function ConversationSettings({ conversation: c, open, onClose }: { conve
       toast(t('common.saved'));
     },
   });
+  const notifyPref = useMutation({
+    mutationFn: (notify: 'default' | 'all' | 'mentions' | 'none') => ep.setNotify(orgId, c.id, notify),
+    onSuccess: (next) => refresh(next),
+    onError: (e) => toast(errorMessage(t, e), 'error'),
+  });
   const mute = useMutation({
     mutationFn: (muted: boolean) => ep.setMuted(orgId, c.id, muted),
     onSuccess: (next) => refresh(next),
@@ -247,6 +252,22 @@ export function ConversationSettings({ conversation: c, open, onClose }: { conve
                   {t('chat.mute')} <span className="muted small">— {t('chat.muteHint')}</span>
                 </span>
               </label>
+              <Field label={t('chat.notifyLabel')} hint={t(channel ? 'chat.notifyDefaultChannel' : 'chat.notifyDefaultOther')}>
+                <select
+                  value={c.notify}
+                  disabled={notifyPref.isPending}
+                  onChange={(e) => {
+                    const v = e.target.value;
+                    if (v === 'default' || v === 'all' || v === 'mentions' || v === 'none') notifyPref.mutate(v);
+                  }}
+                  data-testid="settings-notify"
+                >
+                  <option value="default">{t('chat.notifyDefault')}</option>
+                  <option value="all">{t('chat.notifyAll')}</option>
+                  <option value="mentions">{t('chat.notifyMentions')}</option>
+                  <option value="none">{t('chat.notifyNone')}</option>
+                </select>
+              </Field>
             </section>
           ) : null}
 

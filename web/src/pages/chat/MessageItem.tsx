@@ -20,6 +20,7 @@ import { useChatScope, useChatUi, usePane } from './context';
 import { MessageBody, type BodyContext } from './MessageBody';
 import { EmojiGrid, MenuButton, Popover } from './Popover';
 import { ReadCount } from './ReadStatus';
+import { InteractiveBlock } from './InteractiveBlock';
 import { formatBytes, formatClock } from './time';
 
 export function PresenceDot({ userId }: { userId: string }) {
@@ -293,6 +294,7 @@ export const MessageItem = memo(function MessageItem({ m, compact, divider, inTh
           ) : m.body ? (
             <MessageBody body={m.body} ctx={bodyCtx} />
           ) : null}
+          {m.interactive && !m.deleted ? <InteractiveBlock m={m} /> : null}
           {m.edited_at && !m.deleted ? (
             <button type="button" className="msg-edited" onClick={() => ui.history(m)} data-testid="message-edited" title={t('chat.editHistory')}>
               {t('chat.edited')}

@@ -93,6 +93,9 @@ pub struct MessageDto {
     #[schema(required = true)]
     pub edited_at: Option<String>,
     pub deleted: bool,
+    /// A bot's buttons and form (`POST …/messages/{id}/actions` to use them).
+    #[schema(required = true)]
+    pub interactive: Option<super::bots::Interactive>,
 }
 
 pub fn message_dto(m: &Message) -> MessageDto {
@@ -128,6 +131,11 @@ pub fn message_dto(m: &Message) -> MessageDto {
         created_at: rfc3339(m.created_at),
         edited_at: m.edited_at.map(rfc3339),
         deleted: m.deleted_at.is_some(),
+        interactive: m
+            .interactive
+            .as_deref()
+            .filter(|_| m.deleted_at.is_none())
+            .and_then(json::<super::bots::Interactive>),
     }
 }
 
@@ -242,6 +250,9 @@ pub struct PostInput {
     pub quote_of: Option<String>,
     /// Forward this message (from any conversation the caller can read).
     pub forward_of: Option<String>,
+    /// Buttons and a form under the message (bots only).
+    #[serde(default)]
+    pub interactive: Option<super::bots::Interactive>,
 }
 
 fn body_error(e: BodyError) -> ApiError {
@@ -471,6 +482,8 @@ pub async fn post_in_tx(
     let thread_reply = thread_root_id.is_some() && !req.also_to_channel;
     let (n, my) = (mentions.len(), me.as_ref());
     super::groups::check_post(&mut *tx, who, &c, my, thread_reply, n, now).await?;
+    let interactive =
+        super::bots::interactive_for(&mut *tx, who.user_id, req.interactive.as_ref()).await?;
     let attachments_json = serde_json::to_string(&attachments).unwrap_or_else(|_| "[]".into());
     let quote_json = quote.as_ref().and_then(|q| serde_json::to_string(q).ok());
     let forwarded_json = forwarded
@@ -507,6 +520,9 @@ pub async fn post_in_tx(
             store::attach_chat_file(&mut *tx, file, cid).await?;
         }
     }
+    if interactive.is_some() {
+        kantor_store::integrations::set_interactive(&mut *tx, id, interactive.as_deref()).await?;
+    }
     // Built from what was written, rather than read back: the writer is the bottleneck.
     let m = Message {
         id,
@@ -531,8 +547,12 @@ pub async fn post_in_tx(
         edited_at: None,
         deleted_at: None,
         reactions: Vec::new(),
+        interactive,
     };
+    super::search::index_new(&mut *tx, &m).await?;
     emit_message(&mut *tx, &c, "chat.message.created", &m, now).await?;
+    super::webhooks::enqueue_outgoing(&mut *tx, &c, &m, now).await?;
+    crate::push::enqueue_for_message(&mut *tx, &c, &m, now).await?;
     if let Some(root) = thread_root_id {
         let root = store::message(&mut *tx, cid, root).await?;
         emit_message(&mut *tx, &c, "chat.message.updated", &root, now).await?;
@@ -622,6 +642,9 @@ pub async fn thread(
 #[serde(deny_unknown_fields)]
 pub struct EditInput {
     pub body: String,
+    /// A bot replaces its buttons and form (an empty object removes them).
+    #[serde(default)]
+    pub interactive: Option<super::bots::Interactive>,
 }
 
 /// Edits one's own message; the old text is kept in its history.
@@ -653,7 +676,18 @@ pub async fn edit(
     }
     let has_extra = m.attachments != "[]" || m.forwarded.is_some();
     let body = chat::body(&req.body, has_extra).map_err(body_error)?;
+    if req.interactive.is_some() {
+        let i =
+            super::bots::interactive_for(&mut tx, who.user_id, req.interactive.as_ref()).await?;
+        kantor_store::integrations::set_interactive(&mut tx, m.id, i.as_deref()).await?;
+    }
     if body == m.body {
+        if req.interactive.is_none() {
+            return Ok(axum::Json(message_dto(&m)));
+        }
+        let m = store::message(&mut tx, cid, m.id).await?;
+        emit_message(&mut tx, &c, "chat.message.updated", &m, now).await?;
+        tx.commit().await?;
         return Ok(axum::Json(message_dto(&m)));
     }
     let found = chat::mentions(&body);
@@ -672,6 +706,7 @@ pub async fn edit(
     )
     .await?;
     let m = store::message(&mut tx, cid, m.id).await?;
+    super::search::index(&mut tx, &m).await?;
     emit_message(&mut tx, &c, "chat.message.updated", &m, now).await?;
     tx.commit().await?;
     Ok(axum::Json(message_dto(&m)))
@@ -755,6 +790,7 @@ pub async fn delete(
     }
     store::delete_message(&mut tx, m.id, now).await?;
     let m = store::message(&mut tx, cid, m.id).await?;
+    super::search::index(&mut tx, &m).await?;
     let deleted = serde_json::to_string(&message_dto(&m)).unwrap_or_default();
     store::scrub_message_events(&mut tx, who.org_id, m.id, m.created_at, &deleted).await?;
     emit_message(&mut tx, &c, "chat.message.updated", &m, now).await?;

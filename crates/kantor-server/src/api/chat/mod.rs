@@ -8,11 +8,15 @@
 //! changes, so the gateway's routing follows membership in event order).
 
 pub mod batch;
+pub mod bots;
 pub mod files;
 pub mod groups;
 pub mod messages;
 pub mod presence;
+pub mod retention;
 pub mod scheduled;
+pub mod search;
+pub mod webhooks;
 
 use std::collections::HashMap;
 
@@ -137,6 +141,9 @@ pub struct ConversationDto {
     /// Of those, messages that mention the caller, `@here` or `@channel`.
     pub mention_count: i64,
     pub muted: bool,
+    /// The caller's notification preference here (`default`: all in DMs, groups and meeting
+    /// chats, mentions in channels; `muted` overrides it with none).
+    pub notify: NotifyPref,
     /// Whether members see each other's read positions (ticks).
     pub read_receipts: bool,
     /// Membership follows the organisation (a super group).
@@ -176,6 +183,7 @@ fn conversation_dto(v: &ConversationView, members: Option<&Vec<UserRef>>) -> Con
         unread_count: v.unread_count,
         mention_count: v.mention_count,
         muted: me.is_some_and(|m| m.muted),
+        notify: me.map_or(NotifyPref::Default, |m| NotifyPref::from_stored(&m.notify)),
         read_receipts: chat::read_receipts(c.kind, c.member_count),
         org_wide: c.org_wide,
         announcement: c.rules.announcement,
@@ -416,7 +424,11 @@ pub(super) async fn managed_channel(
 ) -> ApiResult<Conversation> {
     let (c, me) = visible(conn, who, cid).await?;
     if !c.kind.is_channel() {
-        return Err(ApiError::invalid("conversation_id", "chat.not_a_channel", why));
+        return Err(ApiError::invalid(
+            "conversation_id",
+            "chat.not_a_channel",
+            why,
+        ));
     }
     if !manages(who, me.as_ref()) {
         return Err(ApiError::forbidden());
@@ -1111,9 +1123,41 @@ pub async fn remove_member(
 #[serde(deny_unknown_fields)]
 pub struct MySettingsInput {
     pub muted: Option<bool>,
+    /// Which messages notify the caller (push and browser notifications).
+    pub notify: Option<NotifyPref>,
 }
 
-/// The caller's own settings for a conversation (mute).
+/// A member's notification preference for one conversation.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyPref {
+    Default,
+    All,
+    Mentions,
+    None,
+}
+
+impl NotifyPref {
+    fn from_stored(value: &str) -> NotifyPref {
+        match kantor_core::notify::Notify::parse(value).unwrap_or_default() {
+            kantor_core::notify::Notify::Default => NotifyPref::Default,
+            kantor_core::notify::Notify::All => NotifyPref::All,
+            kantor_core::notify::Notify::Mentions => NotifyPref::Mentions,
+            kantor_core::notify::Notify::None => NotifyPref::None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            NotifyPref::Default => "default",
+            NotifyPref::All => "all",
+            NotifyPref::Mentions => "mentions",
+            NotifyPref::None => "none",
+        }
+    }
+}
+
+/// The caller's own settings for a conversation (mute, notifications).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/me", operation_id = "patch_my_conversation_settings", tag = "chat", params(("org_id" = String, Path), ("conversation_id" = String, Path)), request_body = MySettingsInput,
     responses((status = 200, body = ConversationDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn patch_me(
@@ -1139,6 +1183,19 @@ pub async fn patch_me(
             },
             "chat.settings.updated",
             serde_json::json!({"conversation_id": cid, "muted": muted}),
+            now,
+        )
+        .await?;
+    }
+    if let Some(notify) = req.notify {
+        kantor_store::push::set_notify(&mut tx, cid, who.user_id, notify.as_str()).await?;
+        super::emit(
+            &mut tx,
+            Audience::User {
+                user_id: who.user_id,
+            },
+            "chat.settings.updated",
+            serde_json::json!({"conversation_id": cid, "notify": notify}),
             now,
         )
         .await?;

@@ -230,6 +230,7 @@ pub async fn run(state: &AppState, payload: &str) -> anyhow::Result<()> {
                 attachment_ids: Vec::new(),
                 quote_of: None,
                 forward_of: None,
+                interactive: None,
             };
             super::messages::post_message(state, &who, s.conversation_id, &req)
                 .await
