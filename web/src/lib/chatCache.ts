@@ -225,6 +225,10 @@ export const typingStore = new Store<TypingState>(new Map());
 export type ReadCounts = ReadonlyMap<string, { read: number; total: number }>;
 export const readCountStore = new Store<ReadCounts>(new Map());
 
+/** The message just opened from a search result: its row lights up once (kept in a store, not
+ * on the DOM node, because the list remounts rows while it measures them). */
+export const flashStore = new Store<string | null>(null);
+
 export function withReadCounts(state: ReadCounts, items: readonly { message_id: string; read: number; total: number }[]): ReadCounts {
   if (!items.length) return state;
   const next = new Map(state);

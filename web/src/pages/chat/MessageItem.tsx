@@ -2,7 +2,7 @@
 // forwarded copy, body, attachments, reactions, thread link, read tick, and the action bar that
 // appears on hover, on keyboard focus, or after a long press on touch screens.
 
-import { memo, useRef, useState, type ReactNode } from 'react';
+import { memo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import * as ep from '../../api/chatEndpoints';
@@ -15,7 +15,7 @@ import { errorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { plainPreview, withMentionNames } from '../../lib/markdown';
 import { deliver, updateMessage } from './chatHooks';
-import { removePending, type PendingMessage } from '../../lib/chatCache';
+import { flashStore, removePending, type PendingMessage } from '../../lib/chatCache';
 import { useChatScope, useChatUi, usePane } from './context';
 import { MessageBody, type BodyContext } from './MessageBody';
 import { EmojiGrid, MenuButton, Popover } from './Popover';
@@ -250,6 +250,7 @@ export const MessageItem = memo(function MessageItem({ m, compact, divider, inTh
     press.current = null;
   };
 
+  const flashing = useSyncExternalStore(flashStore.subscribe, flashStore.get) === m.id;
   const time = formatClock(m.created_at, timeZone, lang);
   const fullTime = formatDateTime(m.created_at, timeZone, lang);
   const threadLink = !inThread && m.reply_count > 0 && !m.thread_root_id;
@@ -259,6 +260,7 @@ export const MessageItem = memo(function MessageItem({ m, compact, divider, inTh
       className={`msg${compact ? ' msg-compact' : ''}${active || menu ? ' msg-active' : ''}${!mine && (m.mentions.includes(me.id) || m.mention_here || m.mention_channel) ? ' msg-mentions-me' : ''}`}
       data-testid="message"
       data-message-id={m.id}
+      data-flash={flashing ? 'true' : undefined}
       data-seq={m.seq}
       data-author-id={m.author.id}
       data-status="sent"

@@ -13,7 +13,7 @@ import type { SearchResult } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { EmptyState, Loading } from '../../components/Page';
 import { useToast } from '../../components/Toast';
-import { chatKeys, FIRST_INDEX, type MessageWindow } from '../../lib/chatCache';
+import { chatKeys, FIRST_INDEX, flashStore, type MessageWindow } from '../../lib/chatCache';
 import { errorMessage } from '../../lib/errors';
 import { FILTER_CHIPS, readableSnippet, searchTarget, splitAtPosition, withFilter } from '../../lib/search';
 import { PAGE_SIZE } from './chatHooks';
@@ -49,21 +49,18 @@ export async function showAround(qc: QueryClient, orgId: string, cid: string, se
   });
 }
 
-/** Marks a message once it is rendered (`data-flash`: CSS lights it up once; React leaves
- * attributes it does not set alone, and the mark goes when the row is unmounted). A thread
- * reply is scrolled into view. */
+/** Lights up a message once it is rendered (see `flashStore`); a thread reply is scrolled
+ * into view. */
 function flashMessage(id: string): void {
+  flashStore.set(id);
   let tries = 0;
   const tick = () => {
-    const found = document.querySelectorAll<HTMLElement>(`[data-testid="message"][data-message-id="${CSS.escape(id)}"]`);
+    const found = document.querySelectorAll<HTMLElement>(`.thread-pane [data-testid="message"][data-message-id="${CSS.escape(id)}"]`);
     if (found.length === 0) {
       if (tries++ < 180) requestAnimationFrame(tick);
       return;
     }
-    for (const el of found) {
-      el.dataset.flash = 'true';
-      if (el.closest('.thread-pane')) el.scrollIntoView({ block: 'nearest' });
-    }
+    for (const el of found) el.scrollIntoView({ block: 'nearest' });
   };
   requestAnimationFrame(tick);
 }
