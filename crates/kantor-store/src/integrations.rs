@@ -12,7 +12,32 @@ use crate::row::RowExt;
 use crate::{new_id, Result, Store, StoreError};
 
 /// Inserts a bot user: no password (it cannot sign in), an address that cannot receive mail.
-pub async fn insert_bot_user(conn: &mut AnyConnection, name: &str, now: i64) -> Result<UserId> {
+/// A bot user who is an active member (role member) of `org_id`.
+pub async fn insert_bot_member(
+    conn: &mut AnyConnection,
+    org_id: kantor_core::ids::OrgId,
+    name: &str,
+    now: i64,
+) -> Result<UserId> {
+    let bot = insert_bot_user(&mut *conn, name, now).await?;
+    crate::orgs::insert_membership(
+        conn,
+        &crate::orgs::NewMembership {
+            org_id,
+            user_id: bot,
+            role: kantor_core::role::Role::Member,
+            status: kantor_core::role::MemberStatus::Active,
+            unit_id: None,
+            position: None,
+            employee_number: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(bot)
+}
+
+async fn insert_bot_user(conn: &mut AnyConnection, name: &str, now: i64) -> Result<UserId> {
     let id = UserId(new_id());
     sqlx::query(
         "INSERT INTO users (id, email, name, language, time_zone, is_bot, created_at, updated_at)

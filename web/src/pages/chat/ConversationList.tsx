@@ -59,6 +59,22 @@ function ConversationRow({ c }: { c: Conversation }) {
   );
 }
 
+/** A titled list of conversations with nothing else in it (meetings, archived channels). */
+function RowsSection({ title, rows, testId }: { title: string; rows: Conversation[]; testId?: string }) {
+  return (
+    <div className="conv-section" data-testid={testId}>
+      <h2 className="conv-section-title">{title}</h2>
+      <ul>
+        {rows.map((c) => (
+          <li key={c.id}>
+            <ConversationRow c={c} />
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 export function ConversationList({
   conversations,
   onNewChannel,
@@ -158,30 +174,8 @@ export function ConversationList({
             </button>
           </div> : null}
         </div>
-        {meetings.length ? (
-          <div className="conv-section" data-testid="chat-meetings-section">
-            <h2 className="conv-section-title">{t('chat.meetings')}</h2>
-            <ul>
-              {meetings.map((c) => (
-                <li key={c.id}>
-                  <ConversationRow c={c} />
-                </li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
-        {archived.length ? (
-          <div className="conv-section">
-            <h2 className="conv-section-title">{t('chat.archivedChannels')}</h2>
-            <ul>
-              {archived.map((c) => (
-                <li key={c.id}>
-                  <ConversationRow c={c} />
-                </li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
+        {meetings.length ? <RowsSection title={t('chat.meetings')} rows={meetings} testId="chat-meetings-section" /> : null}
+        {archived.length ? <RowsSection title={t('chat.archivedChannels')} rows={archived} /> : null}
         <div className="conv-section">
           <button type="button" className="conv-action" onClick={onScheduled} data-testid="chat-scheduled-open">
             <Icon name="clock" size={16} /> {t('chat.scheduledMessages')}

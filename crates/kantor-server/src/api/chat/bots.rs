@@ -8,7 +8,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use kantor_core::ids::UserId;
-use kantor_core::role::{MemberStatus, Role};
+use kantor_core::role::MemberStatus;
 use kantor_store::integrations as hooks;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -80,21 +80,7 @@ pub async fn create(
     }
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
-    let bot = hooks::insert_bot_user(&mut tx, name, now).await?;
-    kantor_store::orgs::insert_membership(
-        &mut tx,
-        &kantor_store::orgs::NewMembership {
-            org_id: who.org_id,
-            user_id: bot,
-            role: Role::Member,
-            status: MemberStatus::Active,
-            unit_id: None,
-            position: None,
-            employee_number: None,
-        },
-        now,
-    )
-    .await?;
+    let bot = hooks::insert_bot_member(&mut tx, who.org_id, name, now).await?;
     let (_, token) = crate::api::me::issue_token(
         &mut tx,
         bot,

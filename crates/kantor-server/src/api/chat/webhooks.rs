@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, StatusCode};
 use dashmap::DashMap;
 use kantor_core::chat::Kind;
 use kantor_core::ids::{ConversationId, MessageId, OrgId, UserId, WebhookId};
-use kantor_core::role::{MemberStatus, Role};
+use kantor_core::role::MemberStatus;
 use kantor_store::chat::{self as store, Conversation, Message};
 use kantor_store::integrations::{self as hooks, IncomingWebhook, OutgoingWebhook};
 use kantor_store::jobs::NewJob;
@@ -242,21 +242,7 @@ pub async fn create_incoming(
     if c.archived_at.is_some() {
         return Err(super::archived());
     }
-    let bot = hooks::insert_bot_user(&mut tx, &name, now).await?;
-    kantor_store::orgs::insert_membership(
-        &mut tx,
-        &kantor_store::orgs::NewMembership {
-            org_id: who.org_id,
-            user_id: bot,
-            role: Role::Member,
-            status: MemberStatus::Active,
-            unit_id: None,
-            position: None,
-            employee_number: None,
-        },
-        now,
-    )
-    .await?;
+    let bot = hooks::insert_bot_member(&mut tx, who.org_id, &name, now).await?;
     // A poster, so that announcement-only channels take its messages too.
     store::add_members(&mut tx, who.org_id, c.id, &[bot], "poster", now).await?;
     let c = store::conversation(&mut tx, who.org_id, c.id).await?;
