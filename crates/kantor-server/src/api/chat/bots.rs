@@ -63,24 +63,10 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<CreatedBotDto>)> {
     let who = chat_caller(&state, &caller, &org_id).await?;
     admin_of(&who)?;
-    let name = req.name.trim();
-    if name.is_empty() {
-        return Err(ApiError::invalid(
-            "name",
-            "validation.required",
-            "give the bot a name",
-        ));
-    }
-    if name.chars().count() > 80 || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            "name",
-            "validation.too_long",
-            "a name is at most 80 characters",
-        ));
-    }
+    let name = super::webhooks::check_name(&req.name)?;
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
-    let bot = hooks::insert_bot_member(&mut tx, who.org_id, name, now).await?;
+    let bot = hooks::insert_bot_member(&mut tx, who.org_id, &name, now).await?;
     let (_, token) = crate::api::me::issue_token(
         &mut tx,
         bot,

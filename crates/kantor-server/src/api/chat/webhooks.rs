@@ -141,24 +141,12 @@ fn require_admin(who: &ChatCaller) -> ApiResult<()> {
     }
 }
 
-fn check_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(ApiError::invalid(
-            "name",
-            "validation.required",
-            "give it a name",
-        ));
-    }
-    if name.chars().count() > 80 || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            "name",
-            "validation.too_long",
-            "a name is at most 80 characters",
-        ));
-    }
-    Ok(name.to_string())
+/// Names of webhooks and bots: 1–80 characters, no control characters.
+pub(super) fn check_name(name: &str) -> ApiResult<String> {
+    Ok(kantor_core::validate::text("name", name, MAX_NAME_CHARS)?)
 }
+
+const MAX_NAME_CHARS: usize = 80;
 
 fn bad_conversation() -> ApiError {
     ApiError::invalid(
