@@ -13,6 +13,7 @@
 //! - [`import`]: turning rows of a staff spreadsheet into validated members, with per-row errors.
 //! - [`event`]: the realtime event envelope and audiences.
 //! - [`chat`]: chat rules (channel names, bodies, mentions, read receipts, do-not-disturb).
+//! - [`command`]: slash commands (`/poll`, `/remind` and bots' names).
 //! - [`meet`]: meeting rules (numbers, passcodes, roles and states, admission, host actions,
 //!   TURN credentials).
 //! - [`notify`]: who is notified of a new message (preferences, mute, do-not-disturb in their
@@ -21,6 +22,7 @@
 //!   snippets).
 
 pub mod chat;
+pub mod command;
 pub mod event;
 pub mod ids;
 pub mod import;

@@ -540,6 +540,8 @@ pub struct Message {
     pub reactions: Vec<(String, Vec<UserId>)>,
     /// A bot's buttons and form, as JSON (see `integrations::set_interactive`).
     pub interactive: Option<String>,
+    /// A poll, as JSON (see [`crate::commands::Poll`]).
+    pub poll: Option<String>,
 }
 
 const MESSAGE_SELECT: &str =
@@ -572,6 +574,7 @@ fn message_from(row: &AnyRow) -> Result<Message> {
         reactions: Vec::new(),
         // Tolerant: a query that selects its own columns may leave it out.
         interactive: row.opt_text("interactive").ok().flatten(),
+        poll: row.opt_text("poll").ok().flatten(),
     })
 }
 

@@ -53,6 +53,24 @@ async fn insert_bot_user(conn: &mut AnyConnection, name: &str, now: i64) -> Resu
     Ok(id)
 }
 
+/// `users u` is a bot an admin made: not the own bot of a webhook or of the organisation.
+const ADMIN_BOT: &str = "u.is_bot = 1
+    AND NOT EXISTS (SELECT 1 FROM incoming_webhooks w WHERE w.bot_user_id = u.id)
+    AND NOT EXISTS (SELECT 1 FROM outgoing_webhooks w WHERE w.bot_user_id = u.id)
+    AND NOT EXISTS (SELECT 1 FROM orgs o WHERE o.system_bot_id = u.id)";
+
+/// Whether a user is a bot an admin made (which admins may configure and delete), rather than
+/// one a webhook or the organisation owns.
+pub async fn is_admin_bot(conn: &mut AnyConnection, id: UserId) -> Result<bool> {
+    let v: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT 1 FROM users u WHERE u.id = $1 AND {ADMIN_BOT}"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    Ok(v.is_some())
+}
+
 /// Whether a user is a bot.
 pub async fn is_bot(conn: &mut AnyConnection, id: UserId) -> Result<bool> {
     let v: Option<i64> = sqlx::query_scalar("SELECT is_bot FROM users WHERE id = $1")
@@ -353,12 +371,11 @@ pub struct Bot {
 impl Store {
     /// The organisation's active bots made by admins, oldest first.
     pub async fn bots(&self, org_id: OrgId) -> Result<Vec<Bot>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT u.id, u.name, u.created_at FROM users u JOIN memberships m ON m.user_id = u.id
-             WHERE m.org_id = $1 AND m.status = 'active' AND u.is_bot = 1
-               AND NOT EXISTS (SELECT 1 FROM incoming_webhooks w WHERE w.bot_user_id = u.id)
-             ORDER BY u.created_at, u.id",
-        )
+                 WHERE m.org_id = $1 AND m.status = 'active' AND {ADMIN_BOT}
+                 ORDER BY u.created_at, u.id"
+        ))
         .bind(org_id.to_string())
         .fetch_all(&mut *self.read_conn().await?)
         .await?;

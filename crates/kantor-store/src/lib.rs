@@ -27,6 +27,8 @@
 //! - [`files`]: metadata of stored blobs.
 //! - [`push`]: Web Push subscriptions and who, among a conversation's members, may be notified.
 //! - [`integrations`]: bot users, incoming and outgoing webhooks, the webhook host allow-list.
+//! - [`commands`]: what slash commands write: polls and votes, reminders, the organisation's
+//!   own bot, bots' commands and interaction URLs.
 //! - [`events`]: the outbox, the relay that numbers events, and reads for resume.
 //! - [`jobs`]: the durable, leased job queue.
 //! - [`limits`]: login attempt counts shared by all nodes.
@@ -36,6 +38,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod chat;
+pub mod commands;
 pub mod db;
 pub mod events;
 pub mod files;

@@ -66,6 +66,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "push",
         sql: include_str!("../migrations/0010_push.sql"),
     },
+    Migration {
+        version: 11,
+        name: "commands_polls",
+        sql: include_str!("../migrations/0011_commands_polls.sql"),
+    },
 ];
 
 /// An arbitrary constant that names Kantor's migration lock among PostgreSQL advisory locks.

@@ -292,6 +292,7 @@ pub async fn purge_batch(
             format!("DELETE FROM reactions WHERE message_id IN ({list})"),
             format!("DELETE FROM message_edits WHERE message_id IN ({list})"),
             format!("DELETE FROM message_reminders WHERE message_id IN ({list})"),
+            format!("DELETE FROM chat_poll_votes WHERE message_id IN ({list})"),
         ] {
             let mut q = sqlx::query(&sql);
             for id in chunk {

@@ -440,6 +440,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/bots/{user_id}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replaces a bot's slash commands (the bot with its token, or an admin). */
+        put: operations["set_bot_commands"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/bots/{user_id}/interaction-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Sets or removes a bot's interaction URL (the bot, or an admin). The address is checked as
+         *     for outgoing webhooks (422 `webhook.address_refused` for private ranges not allow-listed).
+         */
+        put: operations["set_bot_interaction_url"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/chat/channels": {
         parameters: {
             query?: never;
@@ -449,6 +486,23 @@ export interface paths {
         };
         /** Public channels to browse and join (archived ones left out). */
         get: operations["browse_channels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The commands one may type: the built-ins, then the organisation's bots' commands. */
+        get: operations["list_commands"];
         put?: never;
         post?: never;
         delete?: never;
@@ -504,6 +558,23 @@ export interface paths {
         put?: never;
         /** Archives a channel: it stays readable, nobody can post (channel owner or admin). */
         post: operations["archive_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs a slash command typed in a conversation. */
+        post: operations["run_command"];
         delete?: never;
         options?: never;
         head?: never;
@@ -678,7 +749,8 @@ export interface paths {
         /**
          * A click on a bot message's button or a submit of its form, by someone who can see the
          *     message (else 404). The bot receives `chat.bot.action` on its sockets with the clicker's
-         *     identity; it answers by editing the message.
+         *     identity, and a signed POST to its interaction URL when it has one (whose `{"text": …,
+         *     "replace_original": true}` answer edits the message); it answers by editing the message.
          */
         post: operations["message_action"];
         delete?: never;
@@ -717,6 +789,60 @@ export interface paths {
         post?: never;
         /** Unpins a message. */
         delete: operations["unpin_message"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/poll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A poll's counts, the caller's choices and who chose what. */
+        get: operations["get_poll"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/poll/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Closes a poll: its author, the conversation's owners and admins. */
+        post: operations["close_poll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/poll/vote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Votes (replacing one's earlier choice). Members of the conversation only; 409
+         *     `chat.poll_closed` once the poll is closed.
+         */
+        put: operations["vote_poll"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -955,6 +1081,40 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/reminders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One's pending reminders in this organisation, soonest first. */
+        get: operations["list_reminders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/chat/reminders/{reminder_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Cancels one of one's pending reminders (409 `chat.reminder_done` once delivered). */
+        delete: operations["cancel_reminder"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1616,6 +1776,17 @@ export interface components {
             items: components["schemas"]["AuditEntryDto"][];
             next_cursor: string | null;
         };
+        BotCommandInput: {
+            description?: string;
+            /** @description Without the slash: 1–32 of a-z, 0-9, - and _. */
+            name: string;
+            /** @description What follows the name, e.g. `[environment]`. */
+            usage?: string;
+        };
+        BotCommandsInput: {
+            /** @description At most 20; replaces the bot's commands. */
+            commands: components["schemas"]["BotCommandInput"][];
+        };
         BotDto: {
             created_at: string;
             /** @description The bot's user id (its messages' author). */
@@ -1632,6 +1803,30 @@ export interface components {
             emoji: string;
             expires_at: string | null;
             text: string;
+        };
+        CommandDto: {
+            bot: null | components["schemas"]["UserRefDto"];
+            description: string;
+            /** @description Without the slash. */
+            name: string;
+            usage: string;
+        };
+        CommandInput: {
+            /** @description Made once per command by the client; a retry with it does not run the command twice. */
+            client_key: string;
+            /** @description The whole line as typed, starting with `/`. */
+            text: string;
+            /** @description Typed in a thread: a poll goes there, a bot is told. */
+            thread_root_id?: string | null;
+        };
+        /** @enum {string} */
+        CommandOutcome: "poll" | "reminder_set" | "reminder_list" | "bot";
+        CommandResultDto: {
+            bot: null | components["schemas"]["UserRefDto"];
+            message: null | components["schemas"]["MessageDto"];
+            outcome: components["schemas"]["CommandOutcome"];
+            reminder: null | components["schemas"]["ReminderDto"];
+            reminders: components["schemas"]["ReminderDto"][];
         };
         ConfirmImport: {
             /** @description Import the valid rows even though others have errors. */
@@ -1845,6 +2040,15 @@ export interface components {
             created_at: string;
             id: string;
             name: string;
+        };
+        InteractionUrlDto: {
+            /** @description Signs deliveries (`X-Kantor-Signature`, as outgoing webhooks); shown once, when set. */
+            signing_secret: string | null;
+            url: string | null;
+        };
+        InteractionUrlInput: {
+            /** @description https URL the bot's clicks and commands are POSTed to; null removes it. */
+            url?: string | null;
         };
         /**
          * @description Buttons and a simple form under a bot's message. Only bots may post them; a click or a
@@ -2074,6 +2278,7 @@ export interface components {
             /** @description Ids of members actually mentioned; other `<@…>` tokens are plain text. */
             mentions: string[];
             pinned: boolean;
+            poll: null | components["schemas"]["PollDto"];
             quote: null | components["schemas"]["QuoteDto"];
             reactions: components["schemas"]["ReactionDto"][];
             /** Format: int64 */
@@ -2238,6 +2443,41 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        PollDto: {
+            closed: boolean;
+            closed_at: string | null;
+            multiple: boolean;
+            options: components["schemas"]["PollOptionDto"][];
+            question: string;
+            /**
+             * Format: int64
+             * @description People who voted.
+             */
+            voters: number;
+        };
+        PollInput: {
+            /** @description Each person may choose several options. */
+            multiple?: boolean;
+            /** @description 2 to 10 distinct options. */
+            options: string[];
+            question: string;
+        };
+        PollOptionDto: {
+            text: string;
+            /** Format: int64 */
+            votes: number;
+        };
+        PollStateDto: {
+            /** @description The caller's choices. */
+            my_votes: number[];
+            poll: components["schemas"]["PollDto"];
+            voters: components["schemas"]["PollVotersDto"][];
+        };
+        PollVotersDto: {
+            option: number;
+            /** @description The first 50 who chose it. */
+            users: components["schemas"]["UserRefDto"][];
+        };
         PostInput: {
             /** @description A thread reply that also appears in the channel. */
             also_to_channel?: boolean;
@@ -2252,6 +2492,7 @@ export interface components {
             /** @description Forward this message (from any conversation the caller can read). */
             forward_of?: string | null;
             interactive?: null | components["schemas"]["Interactive"];
+            poll?: null | components["schemas"]["PollInput"];
             /** @description Quote-reply to this message (same conversation or any the caller can read). */
             quote_of?: string | null;
             thread_root_id?: string | null;
@@ -2352,6 +2593,17 @@ export interface components {
             /** @description People reminded (members who had not read it, the author left out). */
             reminded: number;
         };
+        ReminderDto: {
+            conversation_id: string | null;
+            due_at: string;
+            id: string;
+            /** @description Whom it reminds: yourself, someone else (`user`) or a conversation (`conversation_id`). */
+            target: components["schemas"]["ReminderTarget"];
+            text: string;
+            user: null | components["schemas"]["UserRefDto"];
+        };
+        /** @enum {string} */
+        ReminderTarget: "me" | "person" | "conversation";
         RenameInput: {
             name: string;
         };
@@ -2527,6 +2779,10 @@ export interface components {
             avatar_url: string | null;
             id: string;
             name: string;
+        };
+        VoteInput: {
+            /** @description Option indexes (from 0); one unless the poll allows several; empty withdraws the vote. */
+            options: number[];
         };
         /**
          * @description Who waits in the waiting room: nobody, guests (people who are not signed-in members of the
@@ -3616,6 +3872,114 @@ export interface operations {
             };
         };
     };
+    set_bot_commands: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BotCommandsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandDto"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_bot_interaction_url: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InteractionUrlInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InteractionUrlDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     browse_channels: {
         parameters: {
             query?: {
@@ -3644,6 +4008,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_commands: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandDto"][];
                 };
             };
             404: {
@@ -3868,6 +4261,64 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_command: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommandInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandResultDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4631,6 +5082,135 @@ export interface operations {
             };
         };
     };
+    get_poll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                conversation_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PollStateDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    close_poll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                conversation_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PollStateDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    vote_poll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                conversation_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoteInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PollStateDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     add_reaction: {
         parameters: {
             query?: never;
@@ -5310,6 +5890,71 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_reminders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderDto"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_reminder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                reminder_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

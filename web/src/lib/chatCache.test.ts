@@ -47,6 +47,7 @@ function msg(seq: number, over: Partial<Message> = {}): Message {
     edited_at: null,
     deleted: false,
     interactive: null,
+    poll: null,
     ...over,
   };
 }

@@ -242,6 +242,42 @@ pub fn router() -> Router<AppState> {
             delete(chat::bots::delete),
         )
         .route(
+            "/api/v1/orgs/{org_id}/bots/{user_id}/commands",
+            put(chat::commands::set_bot_commands),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/bots/{user_id}/interaction-url",
+            put(chat::commands::set_interaction_url),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/commands",
+            get(chat::commands::list_commands),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/commands",
+            post(chat::commands::run_command),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/reminders",
+            get(chat::commands::list_reminders),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/reminders/{reminder_id}",
+            delete(chat::commands::cancel_reminder),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/poll",
+            get(chat::commands::get_poll),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/poll/vote",
+            put(chat::commands::vote),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/poll/close",
+            post(chat::commands::close_poll),
+        )
+        .route(
             "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/actions",
             post(chat::bots::action),
         )
@@ -329,6 +365,10 @@ pub fn router() -> Router<AppState> {
         chat::webhooks::create_outgoing, chat::webhooks::list_outgoing, chat::webhooks::delete_outgoing,
         chat::webhooks::get_allow_list, chat::webhooks::put_allow_list,
         chat::bots::create, chat::bots::list, chat::bots::delete, chat::bots::action,
+        chat::commands::set_bot_commands, chat::commands::set_interaction_url,
+        chat::commands::list_commands, chat::commands::run_command,
+        chat::commands::list_reminders, chat::commands::cancel_reminder,
+        chat::commands::get_poll, chat::commands::vote, chat::commands::close_poll,
         chat::retention::get_retention, chat::retention::put_retention,
         chat::retention::put_legal_hold, chat::retention::create_export,
         chat::retention::list_exports, chat::retention::download_export,

@@ -516,16 +516,7 @@ impl Actor {
         let org_id = self.meeting.org_id;
         let text = text.to_string();
         tokio::spawn(async move {
-            let req = PostInput {
-                client_key: format!("meet-{}", uuid::Uuid::now_v7()),
-                body: text.clone(),
-                thread_root_id: None,
-                also_to_channel: false,
-                attachment_ids: Vec::new(),
-                quote_of: None,
-                forward_of: None,
-                interactive: None,
-            };
+            let req = PostInput::text(format!("meet-{}", uuid::Uuid::now_v7()), text.clone());
             let posted = async {
                 let who = chat_member(&state, org_id, user_id).await?;
                 post_message(&state, &who, cid, &req).await

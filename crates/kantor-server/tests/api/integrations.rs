@@ -14,11 +14,11 @@ use sha2::Sha256;
 
 use crate::common::{on_both, str_of, TestServer, User, WAIT};
 
-fn key() -> String {
+pub(crate) fn key() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-async fn public_channel(owner: &User, name: &str) -> String {
+pub(crate) async fn public_channel(owner: &User, name: &str) -> String {
     let c = owner
         .client
         .post(
@@ -30,14 +30,14 @@ async fn public_channel(owner: &User, name: &str) -> String {
     str_of(&c.body["id"])
 }
 
-async fn join(user: &User, cid: &str) {
+pub(crate) async fn join(user: &User, cid: &str) {
     user.client
         .post_empty(&user.org_path(&format!("/chat/conversations/{cid}/join")))
         .await
         .expect(200);
 }
 
-async fn messages(user: &User, cid: &str) -> Vec<Value> {
+pub(crate) async fn messages(user: &User, cid: &str) -> Vec<Value> {
     let page = user
         .client
         .get(&user.org_path(&format!("/chat/conversations/{cid}/messages")))
@@ -299,21 +299,26 @@ async fn outgoing_webhook_targets_are_checked_when_configured() {
 
 /// What the local receiver got: headers we check and the raw body.
 #[derive(Clone, Debug)]
-struct Received {
-    timestamp: String,
-    signature: String,
-    body: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) timestamp: String,
+    pub(crate) signature: String,
+    pub(crate) body: Vec<u8>,
 }
 
-/// A local HTTP receiver on 127.0.0.1:0 that answers 500 to the first `fail_first` requests.
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<Received>>>,
+/// A local HTTP receiver on 127.0.0.1:0 that answers 500 to the first `fail_first` requests,
+/// then 200 with `reply` as its JSON body (none when null).
+pub(crate) struct Receiver {
+    pub(crate) url: String,
+    pub(crate) got: Arc<Mutex<Vec<Received>>>,
     shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl Receiver {
     async fn start(fail_first: usize) -> Receiver {
+        Receiver::answering(fail_first, Value::Null).await
+    }
+
+    pub(crate) async fn answering(fail_first: usize, reply: Value) -> Receiver {
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let seen = got.clone();
         let app = axum::Router::new().route(
@@ -321,7 +326,9 @@ impl Receiver {
             axum::routing::post(
                 move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
                     let seen = seen.clone();
+                    let reply = reply.clone();
                     async move {
+                        use axum::response::IntoResponse;
                         let header = |k: &str| {
                             headers
                                 .get(k)
@@ -336,9 +343,11 @@ impl Receiver {
                             body: body.to_vec(),
                         });
                         if seen.len() <= fail_first {
-                            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                        } else if reply.is_null() {
+                            axum::http::StatusCode::OK.into_response()
                         } else {
-                            axum::http::StatusCode::OK
+                            axum::Json(reply).into_response()
                         }
                     }
                 },
@@ -362,7 +371,7 @@ impl Receiver {
         }
     }
 
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.got.lock().expect("receiver lock").len()
     }
 }
@@ -375,7 +384,7 @@ impl Drop for Receiver {
 
 /// Runs due jobs until the receiver has `n` requests (bounded by `WAIT`; the server's own
 /// runner may take the job first, which is as good).
-async fn delivered(server: &TestServer, receiver: &Receiver, n: usize) {
+pub(crate) async fn delivered(server: &TestServer, receiver: &Receiver, n: usize) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while receiver.count() < n {
         kantor_server::jobs::run_due(server.state())

@@ -10,6 +10,7 @@ mod common;
 mod auth;
 mod chat;
 mod cluster;
+mod commands;
 mod files;
 mod groups;
 mod imports;

@@ -212,6 +212,18 @@ const OPERATIONS: &[Operation] = &[
     op("post", "/api/v1/orgs/{org_id}/bots", Admin, Json(r#"{"name": "Robot Penyusup"}"#)),
     op("delete", "/api/v1/orgs/{org_id}/bots/{user_id}", Admin, NoBody),
     op("post", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/actions", Member, Json(r#"{"action_id": "setuju"}"#)),
+    // Slash commands, polls and reminders: any member (the handlers check conversation
+    // membership, poll authorship and reminder ownership); a bot's commands and interaction
+    // URL: the bot itself or an admin.
+    op("put", "/api/v1/orgs/{org_id}/bots/{user_id}/commands", Admin, Json(r#"{"commands": [{"name": "penyusup"}]}"#)),
+    op("put", "/api/v1/orgs/{org_id}/bots/{user_id}/interaction-url", Admin, Json(r#"{"url": null}"#)),
+    op("get", "/api/v1/orgs/{org_id}/chat/commands", Member, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/commands", Member, Json(r#"{"text": "/poll \"Q\" \"a\" \"b\"", "client_key": "penyusup"}"#)),
+    op("get", "/api/v1/orgs/{org_id}/chat/reminders", Member, NoBody),
+    op("delete", "/api/v1/orgs/{org_id}/chat/reminders/{reminder_id}", Member, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/poll", Member, NoBody),
+    op("put", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/poll/vote", Member, Json(r#"{"options": [0]}"#)),
+    op("post", "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/poll/close", Member, NoBody),
     // Meetings. Running one needs its host (or a cohost), whatever the organisation role.
     op("get", "/api/v1/orgs/{org_id}/meetings", Member, NoBody),
     op("post", "/api/v1/orgs/{org_id}/meetings", Member, Json(r#"{"title": "Rapat Penyusup"}"#)),
@@ -283,7 +295,9 @@ async fn populate(owner: &User, member: &User) -> Ids {
     let message = c
         .post(
             &owner.org_path(&format!("/chat/conversations/{conversation}/messages")),
-            json!({"client_key": uuid::Uuid::now_v7().to_string(), "body": "rahasia"}),
+            // A poll, so the poll endpoints have one to read; every other message endpoint
+            // treats it as any message.
+            json!({"client_key": uuid::Uuid::now_v7().to_string(), "poll": {"question": "rahasia", "options": ["ya", "tidak"]}}),
         )
         .await
         .expect(201);

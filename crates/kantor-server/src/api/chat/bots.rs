@@ -138,7 +138,7 @@ pub async fn delete(
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
     let m = kantor_store::orgs::membership(&mut tx, who.org_id, bot).await?;
-    if !hooks::is_bot(&mut tx, bot).await? || m.status != MemberStatus::Active {
+    if !hooks::is_admin_bot(&mut tx, bot).await? || m.status != MemberStatus::Active {
         return Err(ApiError::not_found());
     }
     kantor_store::orgs::update_membership(
@@ -173,7 +173,7 @@ pub async fn delete(
 /// Buttons and a simple form under a bot's message. Only bots may post them; a click or a
 /// submit is `POST …/messages/{id}/actions`, delivered to the bot as the event
 /// `chat.bot.action` on its sockets; the bot answers by editing the message.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Interactive {
     /// At most 5.
@@ -320,7 +320,8 @@ pub struct ActionInput {
 
 /// A click on a bot message's button or a submit of its form, by someone who can see the
 /// message (else 404). The bot receives `chat.bot.action` on its sockets with the clicker's
-/// identity; it answers by editing the message.
+/// identity, and a signed POST to its interaction URL when it has one (whose `{"text": …,
+/// "replace_original": true}` answer edits the message); it answers by editing the message.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/chat/conversations/{conversation_id}/messages/{message_id}/actions", operation_id = "message_action", tag = "integrations", params(("org_id" = String, Path), ("conversation_id" = String, Path), ("message_id" = String, Path)), request_body = ActionInput,
     responses((status = 202), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn action(
@@ -378,22 +379,37 @@ pub async fn action(
             return Err(unknown());
         };
     let clicker = kantor_store::chat::user_ref(&mut tx, who.user_id).await?;
+    let body = serde_json::json!({
+        "type": "action",
+        "org_id": c.org_id,
+        "conversation_id": c.id,
+        "message_id": m.id,
+        "action_id": req.action_id,
+        "kind": kind,
+        "value": value,
+        "form": form,
+        "user": {"id": clicker.id, "name": clicker.name},
+    });
     crate::api::emit(
         &mut tx,
         kantor_core::event::Audience::User {
             user_id: m.author.id,
         },
         "chat.bot.action",
-        serde_json::json!({
-            "org_id": c.org_id,
-            "conversation_id": c.id,
-            "message_id": m.id,
-            "action_id": req.action_id,
-            "kind": kind,
-            "value": value,
-            "form": form,
-            "user": {"id": clicker.id, "name": clicker.name},
-        }),
+        body.clone(),
+        now,
+    )
+    .await?;
+    // Each click is its own delivery.
+    let key = format!("action:{}:{}", m.id, kantor_store::new_id());
+    super::commands::schedule_bot_delivery(
+        &mut tx,
+        m.author.id,
+        &c,
+        m.thread_root_id,
+        Some(m.id),
+        &body,
+        &key,
         now,
     )
     .await?;

@@ -96,6 +96,9 @@ pub struct MessageDto {
     /// A bot's buttons and form (`POST …/messages/{id}/actions` to use them).
     #[schema(required = true)]
     pub interactive: Option<super::bots::Interactive>,
+    /// A poll (`PUT …/messages/{id}/poll/vote` to vote).
+    #[schema(required = true)]
+    pub poll: Option<super::commands::PollDto>,
 }
 
 pub fn message_dto(m: &Message) -> MessageDto {
@@ -136,7 +139,18 @@ pub fn message_dto(m: &Message) -> MessageDto {
             .as_deref()
             .filter(|_| m.deleted_at.is_none())
             .and_then(json::<super::bots::Interactive>),
+        poll: m
+            .poll
+            .as_deref()
+            .filter(|_| m.deleted_at.is_none())
+            .and_then(kantor_store::commands::Poll::parse)
+            .map(|p| super::commands::poll_dto(&p)),
     }
+}
+
+/// Tells the conversation's members a message changed (its whole new form).
+pub async fn emit_updated(tx: &mut Tx, c: &Conversation, m: &Message, now: i64) -> ApiResult<()> {
+    emit_message(tx, c, "chat.message.updated", m, now).await
 }
 
 async fn emit_message(
@@ -253,6 +267,26 @@ pub struct PostInput {
     /// Buttons and a form under the message (bots only).
     #[serde(default)]
     pub interactive: Option<super::bots::Interactive>,
+    /// Makes the message a poll; its body is then the question.
+    #[serde(default)]
+    pub poll: Option<super::commands::PollInput>,
+}
+
+impl PostInput {
+    /// A plain text message.
+    pub fn text(client_key: String, body: String) -> Self {
+        PostInput {
+            client_key,
+            body,
+            thread_root_id: None,
+            also_to_channel: false,
+            attachment_ids: Vec::new(),
+            quote_of: None,
+            forward_of: None,
+            interactive: None,
+            poll: None,
+        }
+    }
 }
 
 fn body_error(e: BodyError) -> ApiError {
@@ -357,7 +391,8 @@ pub async fn post_message(
             "at most 10 attachments",
         ));
     }
-    let has_extra = !req.attachment_ids.is_empty() || req.forward_of.is_some();
+    let has_extra =
+        !req.attachment_ids.is_empty() || req.forward_of.is_some() || req.poll.is_some();
     chat::body(&req.body, has_extra).map_err(body_error)?;
     // Retries are answered from the read pool, keeping the writer for new messages; the
     // author's name for the new message comes from the same connection.
@@ -441,8 +476,15 @@ pub async fn post_in_tx(
     req: &PostInput,
 ) -> Result<(StatusCode, Message), PostError> {
     let key = req.client_key.trim();
-    let has_extra = !req.attachment_ids.is_empty() || req.forward_of.is_some();
-    let body = chat::body(&req.body, has_extra).map_err(body_error)?;
+    let poll = super::commands::poll_of(req.poll.as_ref())?;
+    let body = match &poll {
+        // A poll's text is its question: what search, previews and notifications show.
+        Some(p) => p.question.clone(),
+        None => {
+            let has_extra = !req.attachment_ids.is_empty() || req.forward_of.is_some();
+            chat::body(&req.body, has_extra).map_err(body_error)?
+        }
+    };
     let now = state.clock.now_ms();
     // A repeated key was answered before the transaction (`already_posted`); a racing one
     // fails the insert below on the unique (author, client_key) index.
@@ -523,6 +565,9 @@ pub async fn post_in_tx(
     if interactive.is_some() {
         kantor_store::integrations::set_interactive(&mut *tx, id, interactive.as_deref()).await?;
     }
+    if let Some(p) = &poll {
+        kantor_store::commands::set_poll(&mut *tx, id, p).await?;
+    }
     // Built from what was written, rather than read back: the writer is the bottleneck.
     let m = Message {
         id,
@@ -548,6 +593,7 @@ pub async fn post_in_tx(
         deleted_at: None,
         reactions: Vec::new(),
         interactive,
+        poll: poll.as_ref().map(kantor_store::commands::Poll::json),
     };
     super::search::index_new(&mut *tx, &m).await?;
     emit_message(&mut *tx, &c, "chat.message.created", &m, now).await?;
@@ -658,9 +704,22 @@ pub async fn edit(
 ) -> ApiResult<axum::Json<MessageDto>> {
     let who = chat_caller(&state, &caller, &org_id).await?;
     let cid: ConversationId = parse_id(&cid)?;
+    edit_message(&state, &who, cid, &mid, &req)
+        .await
+        .map(axum::Json)
+}
+
+/// Edits `who`'s own message; shared by the endpoint and a bot's answer to a click.
+pub async fn edit_message(
+    state: &AppState,
+    who: &ChatCaller,
+    cid: ConversationId,
+    mid: &str,
+    req: &EditInput,
+) -> ApiResult<MessageDto> {
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
-    let (c, me, m) = load(&mut tx, &who, cid, &mid).await?;
+    let (c, me, m) = load(&mut tx, who, cid, mid).await?;
     if m.author.id != who.user_id {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -674,6 +733,13 @@ pub async fn edit(
     if c.archived_at.is_some() {
         return Err(archived());
     }
+    if m.poll.is_some() {
+        return Err(ApiError::invalid(
+            "body",
+            "chat.poll_not_editable",
+            "a poll cannot be edited; close it or delete it",
+        ));
+    }
     let has_extra = m.attachments != "[]" || m.forwarded.is_some();
     let body = chat::body(&req.body, has_extra).map_err(body_error)?;
     if req.interactive.is_some() {
@@ -683,18 +749,18 @@ pub async fn edit(
     }
     if body == m.body {
         if req.interactive.is_none() {
-            return Ok(axum::Json(message_dto(&m)));
+            return Ok(message_dto(&m));
         }
         let m = store::message(&mut tx, cid, m.id).await?;
         emit_message(&mut tx, &c, "chat.message.updated", &m, now).await?;
         tx.commit().await?;
-        return Ok(axum::Json(message_dto(&m)));
+        return Ok(message_dto(&m));
     }
     let found = chat::mentions(&body);
     if !m.mention_here && !m.mention_channel {
-        may_broadcast(&state, &who, &c, me.as_ref(), &found)?;
+        may_broadcast(state, who, &c, me.as_ref(), &found)?;
     }
-    let mentions = checked_mentions(&mut tx, &who, &found.users).await?;
+    let mentions = checked_mentions(&mut tx, who, &found.users).await?;
     store::edit_message(
         &mut tx,
         m.id,
@@ -709,7 +775,7 @@ pub async fn edit(
     super::search::index(&mut tx, &m).await?;
     emit_message(&mut tx, &c, "chat.message.updated", &m, now).await?;
     tx.commit().await?;
-    Ok(axum::Json(message_dto(&m)))
+    Ok(message_dto(&m))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -9,6 +9,7 @@
 
 pub mod batch;
 pub mod bots;
+pub mod commands;
 pub mod files;
 pub mod groups;
 pub mod messages;

@@ -223,14 +223,8 @@ pub async fn run(state: &AppState, payload: &str) -> anyhow::Result<()> {
                 role: m.role,
             };
             let req = PostInput {
-                client_key: format!("scheduled:{}", s.id),
-                body: s.body.clone(),
                 thread_root_id: s.thread_root_id.map(|t| t.to_string()),
-                also_to_channel: false,
-                attachment_ids: Vec::new(),
-                quote_of: None,
-                forward_of: None,
-                interactive: None,
+                ..PostInput::text(format!("scheduled:{}", s.id), s.body.clone())
             };
             super::messages::post_message(state, &who, s.conversation_id, &req)
                 .await

@@ -156,7 +156,7 @@ fn bad_conversation() -> ApiError {
     )
 }
 
-fn refusal(e: Refusal) -> ApiError {
+pub(super) fn refusal(e: Refusal) -> ApiError {
     match e {
         Refusal::Address => ApiError::invalid(
             "url",
@@ -306,17 +306,7 @@ pub async fn delete_incoming(
         return Err(ApiError::not_found());
     }
     hooks::delete_incoming(&mut tx, who.org_id, id).await?;
-    kantor_store::orgs::update_membership(
-        &mut tx,
-        who.org_id,
-        hook.bot_user_id,
-        &kantor_store::orgs::MembershipPatch {
-            status: Some(MemberStatus::Deactivated),
-            ..Default::default()
-        },
-        now,
-    )
-    .await?;
+    deactivate_bot(&mut tx, who.org_id, hook.bot_user_id, now).await?;
     kantor_store::audit::record(
         &mut tx,
         who.org_id,
@@ -329,6 +319,22 @@ pub async fn delete_incoming(
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A webhook's own bot goes with it (its messages stay).
+async fn deactivate_bot(tx: &mut Tx, org_id: OrgId, bot: UserId, now: i64) -> ApiResult<()> {
+    kantor_store::orgs::update_membership(
+        tx,
+        org_id,
+        bot,
+        &kantor_store::orgs::MembershipPatch {
+            status: Some(MemberStatus::Deactivated),
+            ..Default::default()
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 // --- incoming: the public endpoint -------------------------------------------------------------
@@ -404,16 +410,7 @@ pub async fn receive(
         None => uuid::Uuid::now_v7().to_string(),
     };
     let who = chat_member(&state, hook.org_id, hook.bot_user_id).await?;
-    let req = PostInput {
-        client_key,
-        body: text,
-        thread_root_id: None,
-        also_to_channel: false,
-        attachment_ids: Vec::new(),
-        quote_of: None,
-        forward_of: None,
-        interactive: None,
-    };
+    let req = PostInput::text(client_key, text);
     let (_, m) = post_message(&state, &who, hook.conversation_id, &req).await?;
     Ok(axum::Json(IncomingPostedDto {
         ok: true,
@@ -665,6 +662,9 @@ pub async fn create_outgoing(
         now,
     )
     .await?;
+    // Its target's `{"text": …}` answers are posted as this bot, named after the webhook.
+    let bot = hooks::insert_bot_member(&mut tx, who.org_id, &name, now).await?;
+    kantor_store::commands::set_outgoing_bot(&mut tx, id, bot).await?;
     kantor_store::audit::record(
         &mut tx,
         who.org_id,
@@ -713,7 +713,11 @@ pub async fn delete_outgoing(
     let id: WebhookId = parse_id(&id)?;
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
+    let bot = kantor_store::commands::outgoing_bot(&mut tx, id).await?;
     hooks::delete_outgoing(&mut tx, who.org_id, id).await?;
+    if let Some(bot) = bot {
+        deactivate_bot(&mut tx, who.org_id, bot, now).await?;
+    }
     kantor_store::audit::record(
         &mut tx,
         who.org_id,
@@ -906,9 +910,7 @@ pub async fn deliver(state: &AppState, payload: &str) -> anyhow::Result<()> {
     });
     let body = serde_json::to_vec(&body)?;
     let result = match outbound::check(&hook.url, &allowed).await {
-        Ok(target) => outbound::post_signed(&target, &hook.signing_secret, timestamp, &body)
-            .await
-            .map(|_| ()),
+        Ok(target) => outbound::post_signed(&target, &hook.signing_secret, timestamp, &body).await,
         Err(e) => Err(anyhow::anyhow!("address refused at send time: {e}")),
     };
     let error = result.as_ref().err().map(|e| {
@@ -921,6 +923,9 @@ pub async fn deliver(state: &AppState, payload: &str) -> anyhow::Result<()> {
     match error {
         None => {
             tracing::info!(webhook = %hook.id, message = %d.message_id, "delivered to outgoing webhook");
+            if let Ok(reply) = &result {
+                answer(state, &hook, &d, &reply.body).await?;
+            }
             Ok(())
         }
         Some(e) => {
@@ -928,6 +933,36 @@ pub async fn deliver(state: &AppState, payload: &str) -> anyhow::Result<()> {
             Err(anyhow::anyhow!(e))
         }
     }
+}
+
+/// Posts the target's `{"text": …}` answer into the channel as the webhook's bot (Slack's
+/// outgoing webhooks answer the same way). An answer that cannot be posted is logged, not
+/// retried: the delivery itself succeeded.
+async fn answer(
+    state: &AppState,
+    hook: &OutgoingWebhook,
+    d: &Delivery,
+    reply: &[u8],
+) -> anyhow::Result<()> {
+    let Some(answer) = super::commands::Answer::parse(reply) else {
+        return Ok(());
+    };
+    let Some(bot) =
+        kantor_store::commands::outgoing_bot(&mut *state.store.read_conn().await?, hook.id).await?
+    else {
+        return Ok(());
+    };
+    let c = kantor_store::chat::conversation(
+        &mut *state.store.read_conn().await?,
+        d.org_id,
+        d.channel_id,
+    )
+    .await?;
+    let key = format!("webhook-answer:{}:{}", hook.id, d.message_id);
+    if let Err(e) = super::commands::post_answer(state, bot, &c, None, &answer, key).await {
+        tracing::info!(webhook = %hook.id, code = e.code, "outgoing webhook answer not posted");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
