@@ -71,6 +71,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "commands_polls",
         sql: include_str!("../migrations/0011_commands_polls.sql"),
     },
+    Migration {
+        version: 13,
+        name: "meeting_schedule",
+        sql: include_str!("../migrations/0013_meeting_schedule.sql"),
+    },
 ];
 
 /// An arbitrary constant that names Kantor's migration lock among PostgreSQL advisory locks.
