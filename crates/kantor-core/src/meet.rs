@@ -169,6 +169,20 @@ text_enum!(
 );
 
 text_enum!(
+    /// What a meeting is: started now and ended for good (`instant`), a scheduled series, or a
+    /// person's own room. Scheduled meetings and personal rooms are used again: "end for all"
+    /// ends the session, not the meeting, and until the host arrives people wait in the lobby.
+    MeetingKind { Instant => "instant", Scheduled => "scheduled", Personal => "personal" }
+);
+
+impl MeetingKind {
+    /// Used for more than one session.
+    pub fn reusable(self) -> bool {
+        self != MeetingKind::Instant
+    }
+}
+
+text_enum!(
     /// Who waits to be admitted.
     WaitingRoom { Off => "off", Guests => "guests", Everyone => "everyone" }
 );
@@ -222,6 +236,9 @@ pub struct JoinSettings {
     pub locked: bool,
     pub waiting_room: WaitingRoom,
     pub allow_guests: bool,
+    /// The meeting is reusable and its host is not in it: everyone else waits in the lobby
+    /// until the host arrives.
+    pub host_absent_lobby: bool,
 }
 
 /// Why a (passcode-checked) join is refused.
@@ -268,19 +285,24 @@ pub fn admission(
     }
     let state = if role.runs_meeting() || already_in {
         ParticipantState::Admitted
+    } else if settings.host_absent_lobby
+        || waits_for_admission(settings.waiting_room, joiner.member)
+    {
+        ParticipantState::Waiting
     } else {
-        let waits = match settings.waiting_room {
-            WaitingRoom::Off => false,
-            WaitingRoom::Guests => !joiner.member,
-            WaitingRoom::Everyone => true,
-        };
-        if waits {
-            ParticipantState::Waiting
-        } else {
-            ParticipantState::Admitted
-        }
+        ParticipantState::Admitted
     };
     Ok((role, state))
+}
+
+/// Whether the waiting room holds this person until a host admits them (as opposed to the
+/// host-absent lobby, which lets them in when the host arrives).
+pub fn waits_for_admission(waiting_room: WaitingRoom, member: bool) -> bool {
+    match waiting_room {
+        WaitingRoom::Off => false,
+        WaitingRoom::Guests => !member,
+        WaitingRoom::Everyone => true,
+    }
 }
 
 // --- host actions ------------------------------------------------------------------------------
@@ -581,7 +603,35 @@ mod tests {
             locked: false,
             waiting_room: WaitingRoom::Guests,
             allow_guests: true,
+            host_absent_lobby: false,
         }
+    }
+
+    #[test]
+    fn without_its_host_a_reusable_room_keeps_everyone_else_in_the_lobby() {
+        let lobby = JoinSettings {
+            host_absent_lobby: true,
+            waiting_room: WaitingRoom::Off,
+            ..settings()
+        };
+        assert_eq!(admission(lobby, joiner(true)), Ok((Participant, Waiting)));
+        assert_eq!(admission(lobby, joiner(false)), Ok((Participant, Waiting)));
+        let host = Joiner {
+            is_host: true,
+            ..joiner(true)
+        };
+        assert_eq!(admission(lobby, host), Ok((Host, Admitted)));
+        let cohost = Joiner {
+            existing: Some((Cohost, Left)),
+            ..joiner(true)
+        };
+        assert_eq!(admission(lobby, cohost), Ok((Cohost, Admitted)));
+        // When the host arrives, only the waiting room's rule still holds people back.
+        assert!(!waits_for_admission(WaitingRoom::Guests, true));
+        assert!(waits_for_admission(WaitingRoom::Guests, false));
+        assert!(waits_for_admission(WaitingRoom::Everyone, true));
+        assert!(!waits_for_admission(WaitingRoom::Off, false));
+        assert!(MeetingKind::Personal.reusable() && !MeetingKind::Instant.reusable());
     }
 
     fn joiner(member: bool) -> Joiner {

@@ -14,7 +14,7 @@
 //! [`Store::set_left`].
 
 use kantor_core::ids::{ConversationId, MeetingId, OrgId, ParticipantId, UserId};
-use kantor_core::meet::{MeetingRole, ParticipantState, Status, WaitingRoom};
+use kantor_core::meet::{MeetingKind, MeetingRole, ParticipantState, Status, WaitingRoom};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
@@ -48,6 +48,14 @@ pub struct Meeting {
     pub conversation_id: Option<ConversationId>,
     /// Participants admitted right now.
     pub participant_count: i64,
+    pub kind: MeetingKind,
+    pub agenda: String,
+    /// A scheduled meeting's series, as JSON (see `kantor_core::schedule`).
+    pub schedule: Option<String>,
+    pub first_start_at: Option<i64>,
+    pub last_end_at: Option<i64>,
+    pub ics_sequence: i64,
+    pub cancelled_at: Option<i64>,
 }
 
 const MEETING_SELECT: &str = "SELECT m.*, u.name AS host_name,
@@ -73,6 +81,13 @@ fn meeting_from(row: &AnyRow) -> Result<Meeting> {
         ended_at: row.opt_int("ended_at")?,
         conversation_id: row.opt_parse("conversation_id")?,
         participant_count: row.int("participant_count")?,
+        kind: row.parse("kind")?,
+        agenda: row.text("agenda")?,
+        schedule: row.opt_text("schedule")?,
+        first_start_at: row.opt_int("first_start_at")?,
+        last_end_at: row.opt_int("last_end_at")?,
+        ics_sequence: row.int("ics_sequence")?,
+        cancelled_at: row.opt_int("cancelled_at")?,
     })
 }
 
@@ -119,6 +134,41 @@ pub struct NewMeeting<'a> {
     pub passcode: &'a str,
     pub waiting_room: WaitingRoom,
     pub allow_guests: bool,
+    pub kind: MeetingKind,
+    pub agenda: &'a str,
+    /// Scheduled meetings: the series JSON, the first start and the last end (none: endless).
+    pub schedule: Option<&'a str>,
+    pub first_start_at: Option<i64>,
+    pub last_end_at: Option<i64>,
+}
+
+impl<'a> NewMeeting<'a> {
+    /// An instant meeting with these settings.
+    #[allow(clippy::too_many_arguments)]
+    pub fn instant(
+        org_id: OrgId,
+        host_id: UserId,
+        host_name: &'a str,
+        title: &'a str,
+        passcode: &'a str,
+        waiting_room: WaitingRoom,
+        allow_guests: bool,
+    ) -> Self {
+        NewMeeting {
+            org_id,
+            host_id,
+            host_name,
+            title,
+            passcode,
+            waiting_room,
+            allow_guests,
+            kind: MeetingKind::Instant,
+            agenda: "",
+            schedule: None,
+            first_start_at: None,
+            last_end_at: None,
+        }
+    }
 }
 
 /// Creates a live meeting and its host's participant row (state `left`: not in the room yet,
@@ -135,8 +185,9 @@ pub async fn insert_meeting(
     for _ in 0..NUMBER_ATTEMPTS {
         let done = sqlx::query(
             "INSERT INTO meetings (id, org_id, number, passcode, title, host_id, status, locked,
-               waiting_room, allow_guests, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'live', 0, $7, $8, $9)
+               waiting_room, allow_guests, created_at, kind, agenda, schedule, first_start_at,
+               last_end_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'live', 0, $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (number) DO NOTHING",
         )
         .bind(id.to_string())
@@ -148,6 +199,11 @@ pub async fn insert_meeting(
         .bind(m.waiting_room.as_str())
         .bind(flag(m.allow_guests))
         .bind(now)
+        .bind(m.kind.as_str())
+        .bind(m.agenda)
+        .bind(m.schedule)
+        .bind(m.first_start_at)
+        .bind(m.last_end_at)
         .execute(&mut *conn)
         .await
         .map_err(StoreError::from_write)?;
@@ -280,6 +336,88 @@ pub async fn set_meeting_conversation(
     sqlx::query("UPDATE meetings SET conversation_id = $2 WHERE id = $1")
         .bind(id.to_string())
         .bind(conversation_id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A person's own room in an organisation, if made.
+pub async fn personal_meeting(
+    conn: &mut AnyConnection,
+    org_id: OrgId,
+    user_id: UserId,
+) -> Result<Option<Meeting>> {
+    let row = sqlx::query(&format!(
+        "{MEETING_SELECT} WHERE m.org_id = $1 AND m.host_id = $2 AND m.kind = 'personal'"
+    ))
+    .bind(org_id.to_string())
+    .bind(user_id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(meeting_from).transpose()
+}
+
+/// Whether a host or cohost of the meeting is in it now.
+pub async fn runner_present(conn: &mut AnyConnection, meeting_id: MeetingId) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM meeting_participants
+         WHERE meeting_id = $1 AND role IN ('host', 'cohost') AND state = 'admitted'",
+    )
+    .bind(meeting_id.to_string())
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+/// The host arrived: those in the lobby whom the waiting room would not hold are admitted.
+/// Returns the members among them (their user ids), who join the meeting's chat.
+pub async fn admit_lobby(
+    conn: &mut AnyConnection,
+    meeting_id: MeetingId,
+    waiting_room: WaitingRoom,
+    now: i64,
+) -> Result<Vec<UserId>> {
+    // Guests wait for admission unless the waiting room is off; members only when it is
+    // `everyone` (kantor_core::meet::waits_for_admission).
+    let guests = match waiting_room {
+        WaitingRoom::Off => "",
+        WaitingRoom::Guests => " AND guest = 0",
+        WaitingRoom::Everyone => return Ok(Vec::new()),
+    };
+    let members: Vec<Option<String>> = sqlx::query_scalar(&format!(
+        "SELECT user_id FROM meeting_participants WHERE meeting_id = $1 AND state = 'waiting'{guests}"
+    ))
+    .bind(meeting_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query(&format!(
+        "UPDATE meeting_participants SET state = 'admitted', updated_at = $2
+         WHERE meeting_id = $1 AND state = 'waiting'{guests}"
+    ))
+    .bind(meeting_id.to_string())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    members
+        .into_iter()
+        .flatten()
+        .map(|s| s.parse().map_err(|_| StoreError::Corrupt("user_id")))
+        .collect()
+}
+
+/// Ends the current session of a reusable meeting: everyone in it or waiting is recorded as
+/// left (their tokens stay valid for the next session; they join again).
+pub async fn end_session(conn: &mut AnyConnection, meeting_id: MeetingId, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE meeting_participants SET state = 'left', updated_at = $2
+         WHERE meeting_id = $1 AND state IN ('waiting', 'admitted')",
+    )
+    .bind(meeting_id.to_string())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE meetings SET spotlight = NULL WHERE id = $1")
+        .bind(meeting_id.to_string())
         .execute(conn)
         .await?;
     Ok(())

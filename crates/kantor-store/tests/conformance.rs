@@ -469,15 +469,15 @@ async fn meeting_numbers_are_redrawn_on_collision_and_tokens_find_participants()
         let mut tx = store.begin().await?;
         let org = orgs::insert_org(&mut tx, "Dinas Kominfo", "Asia/Jakarta", 1).await?;
         let host = accounts::insert_user(&mut tx, &user("host@x.id", "Budi"), 1).await?;
-        let new = NewMeeting {
-            org_id: org.id,
-            host_id: host.id,
-            host_name: &host.name,
-            title: "Rapat",
-            passcode: "123456",
-            waiting_room: WaitingRoom::Guests,
-            allow_guests: true,
-        };
+        let new = NewMeeting::instant(
+            org.id,
+            host.id,
+            &host.name,
+            "Rapat",
+            "123456",
+            WaitingRoom::Guests,
+            true,
+        );
         let first = meet::insert_meeting(&mut tx, &new, || "81234567890".into(), 10).await?;
         // The first draw collides; the second is free. The transaction survives the collision.
         let mut draws = vec!["81234567891".to_string(), "81234567890".to_string()];

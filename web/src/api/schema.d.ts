@@ -1391,6 +1391,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/meetings/personal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's personal room: one per person per organisation, made on first use with a stable
+         *     number and its own passcode (changed with `PATCH`). Others who join while its owner is not
+         *     in wait in the lobby and are let in when the owner arrives.
+         */
+        get: operations["personal_meeting"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/meetings/{meeting_id}": {
         parameters: {
             query?: never;
@@ -2121,6 +2142,11 @@ export interface components {
             participant: components["schemas"]["ParticipantDto"];
             /** @description Opens the meeting WebSocket (`{"t":"hello","token":…}`); replaced by the next join. */
             token: string;
+            /**
+             * @description Waiting because the meeting's host is not in yet (a personal room or a scheduled
+             *     meeting): they are let in when the host arrives, no one needs to admit them.
+             */
+            waiting_for_host: boolean;
         };
         /**
          * @description UI and account language: `id` (Bahasa Indonesia, the default) or `en`.
@@ -2157,6 +2183,7 @@ export interface components {
         };
         /** @description A meeting as members of its organisation see it. */
         MeetingDto: {
+            agenda: string;
             allow_guests: boolean;
             /**
              * @description The meeting's chat conversation (its members are the organisation's people admitted to
@@ -2170,6 +2197,7 @@ export interface components {
             id: string;
             /** @description `{base}/meet/{number}?pwd={passcode}` for the host and cohosts; without `pwd` for others. */
             join_url: string;
+            kind: components["schemas"]["MeetingKindDto"];
             locked: boolean;
             /** @description The bare digits (10 or 11), as in join links. */
             number: string;
@@ -2189,6 +2217,13 @@ export interface components {
             title: string;
             waiting_room: components["schemas"]["WaitingRoomDto"];
         };
+        /**
+         * @description `instant`: started now, ended for good. `scheduled`: a series with a time and invitees.
+         *     `personal`: a person's own room. Scheduled meetings and personal rooms are used again; until
+         *     their host (or a cohost) is in, everyone else waits in the lobby.
+         * @enum {string}
+         */
+        MeetingKindDto: "instant" | "scheduled" | "personal";
         MeetingList: {
             meetings: components["schemas"]["MeetingDto"][];
         };
@@ -6848,6 +6883,43 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    personal_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -303,6 +303,10 @@ pub fn router() -> Router<AppState> {
             get(meet::list).post(meet::create),
         )
         .route(
+            "/api/v1/orgs/{org_id}/meetings/personal",
+            get(meet::personal),
+        )
+        .route(
             "/api/v1/orgs/{org_id}/meetings/{meeting_id}",
             get(meet::get).patch(meet::patch),
         )
@@ -373,6 +377,7 @@ pub fn router() -> Router<AppState> {
         chat::retention::put_legal_hold, chat::retention::create_export,
         chat::retention::list_exports, chat::retention::download_export,
         meet::join::join, meet::create, meet::list, meet::get, meet::patch, meet::end,
+        meet::personal,
         meet::participants, meet::mute_all, meet::actions::act, meet::actions::rename,
         crate::gateway::ws,
         ops::openapi,

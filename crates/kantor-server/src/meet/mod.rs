@@ -47,6 +47,9 @@ pub enum RoomCommand {
     },
     /// A member's access ended (deactivated, signed out everywhere): close their media now.
     CloseUser { user_id: UserId },
+    /// A reusable meeting's session was ended for everyone (the store already says they
+    /// left): tell every socket `ended` and close it; the meeting stays open for next time.
+    EndSession,
     /// Tests only: the room panics (to prove a panic ends that meeting only).
     #[cfg(feature = "test-hooks")]
     Panic,

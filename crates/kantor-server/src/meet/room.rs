@@ -674,6 +674,14 @@ impl Actor {
             }
             #[cfg(feature = "test-hooks")]
             RoomCommand::Panic => panic!("a test asked this room to panic"),
+            RoomCommand::EndSession => {
+                let all: Vec<ParticipantId> = self.sockets.keys().copied().collect();
+                for pid in all {
+                    self.send(pid, json!({"t": "ended"}));
+                    self.close(pid, CLOSE_ENDED, "ended");
+                }
+                self.sync().await;
+            }
             RoomCommand::CloseUser { user_id } => {
                 let gone: Vec<ParticipantId> = self
                     .participants

@@ -764,3 +764,97 @@ async fn bad_meeting_input_is_refused() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_personal_room_keeps_its_number_and_holds_people_until_its_owner_arrives() {
+    on_both(|backend| async move {
+        let server = TestServer::start_with(backend, options()).await;
+        let owner = server.seed_org("Dinas Kominfo").await;
+        let member = server.seed_member(&owner.org_id, Role::Member).await;
+        let personal = owner.org_path("/meetings/personal");
+
+        // Made once, the same room every time (also when asked for at once).
+        let (a, b) = futures::join!(owner.client.get(&personal), owner.client.get(&personal));
+        let (a, b) = (a.expect(200), b.expect(200));
+        assert_eq!(a["id"], b["id"]);
+        assert_eq!(a["kind"], "personal");
+        let room = owner.client.get(&personal).await.expect(200);
+        assert_eq!(room["number"], a["number"]);
+        assert!(room["passcode"].is_string());
+        // Its own passcode, changed like any meeting's.
+        let room = owner
+            .client
+            .patch(
+                &meeting_path(&owner, &room, ""),
+                json!({"passcode": "ruang99"}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(room["passcode"], "ruang99");
+        // Another member's personal room is theirs.
+        let theirs = member
+            .client
+            .get(&member.org_path("/meetings/personal"))
+            .await
+            .expect(200);
+        assert_ne!(theirs["number"], room["number"]);
+
+        // Without its owner, a member and a guest wait in the lobby.
+        let m_join = join(&member.client, &room, json!({})).await.expect(200);
+        assert_eq!(m_join["participant"]["state"], "waiting");
+        assert_eq!(m_join["waiting_for_host"], true);
+        let g_join = join(
+            &server.client(),
+            &room,
+            json!({"name": "Tamu", "device_key": "dk-tamu-1"}),
+        )
+        .await
+        .expect(200);
+        assert_eq!(g_join["participant"]["state"], "waiting");
+
+        // The owner arrives: the member goes in; the guest still waits for the waiting room.
+        let o_join = join(&owner.client, &room, json!({})).await.expect(200);
+        assert_eq!(o_join["participant"]["state"], "admitted");
+        assert_eq!(o_join["waiting_for_host"], false);
+        assert_eq!(
+            row(&owner, &room, &m_join["participant"]).await["state"],
+            "admitted"
+        );
+        assert_eq!(
+            row(&owner, &room, &g_join["participant"]).await["state"],
+            "waiting"
+        );
+        // With the owner in, a member walks straight in.
+        let late = server.seed_member(&owner.org_id, Role::Member).await;
+        let l_join = join(&late.client, &room, json!({})).await.expect(200);
+        assert_eq!(l_join["participant"]["state"], "admitted");
+
+        // "End for all" ends the session, not the room: everyone is out, the number still
+        // works, and the next session starts with the lobby again.
+        owner
+            .client
+            .post_empty(&meeting_path(&owner, &room, "/end"))
+            .await
+            .expect(204);
+        for p in participants(&owner, &room).await {
+            assert_eq!(p["state"], "left", "{p}");
+        }
+        let again = owner
+            .client
+            .get(&meeting_path(&owner, &room, ""))
+            .await
+            .expect(200);
+        assert_eq!(again["status"], "live");
+        let m_join = join(&member.client, &room, json!({})).await.expect(200);
+        assert_eq!(m_join["participant"]["state"], "waiting");
+
+        // Another organisation cannot read it.
+        let other = server.seed_org("Lain").await;
+        other
+            .client
+            .get(&meeting_path(&other, &room, "").replace(&owner.org_id, &other.org_id))
+            .await
+            .error(404, "not_found");
+    })
+    .await;
+}

@@ -228,6 +228,7 @@ const OPERATIONS: &[Operation] = &[
     op("get", "/api/v1/orgs/{org_id}/meetings", Member, NoBody),
     op("post", "/api/v1/orgs/{org_id}/meetings", Member, Json(r#"{"title": "Rapat Penyusup"}"#)),
     op("get", "/api/v1/orgs/{org_id}/meetings/{meeting_id}", Member, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/meetings/personal", Member, NoBody),
     op("patch", "/api/v1/orgs/{org_id}/meetings/{meeting_id}", MeetingHost, Json(r#"{"locked": true}"#)),
     op("post", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/end", MeetingHost, NoBody),
     op("post", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/mute-all", MeetingHost, NoBody),

@@ -49,6 +49,9 @@ pub struct JoinResponse {
     pub token: String,
     /// TURN servers with a credential for this participant (`[]` when none is configured).
     pub ice_servers: Vec<IceServer>,
+    /// Waiting because the meeting's host is not in yet (a personal room or a scheduled
+    /// meeting): they are let in when the host arrives, no one needs to admit them.
+    pub waiting_for_host: bool,
 }
 
 fn meeting_not_found() -> ApiError {
@@ -160,8 +163,12 @@ pub async fn join(
         (None, Some(hash)) => store::participant_by_device(&mut tx, m.id, hash).await?,
         (None, None) => None,
     };
+    let lobby = m.kind.reusable() && !store::runner_present(&mut tx, m.id).await?;
     let (role, landing) = rules::admission(
-        settings(&m),
+        JoinSettings {
+            host_absent_lobby: lobby,
+            ..settings(&m)
+        },
         Joiner {
             member: member.is_some(),
             is_host: member == Some(m.host_id),
@@ -210,6 +217,12 @@ pub async fn join(
     if let (Some(user_id), ParticipantState::Admitted) = (member, participant.state) {
         super::chat::join(&mut tx, &m, user_id, now).await?;
     }
+    if lobby && role.runs_meeting() {
+        // The host (or a cohost) arrived: the lobby goes in, unless the waiting room holds them.
+        for user_id in store::admit_lobby(&mut tx, m.id, m.waiting_room, now).await? {
+            super::chat::join(&mut tx, &m, user_id, now).await?;
+        }
+    }
     let m = store::meeting(&mut tx, m.org_id, m.id).await?;
     tx.commit().await?;
     tracing::info!(meeting_id = %m.id, participant_id = %participant.id, guest = participant.guest,
@@ -218,6 +231,7 @@ pub async fn join(
     Ok(axum::Json(JoinResponse {
         meeting: public_dto(&m),
         participant: participant_dto(&participant),
+        waiting_for_host: lobby && participant.state == ParticipantState::Waiting,
         token,
         ice_servers: ice_servers(&state, participant.id),
     }))
@@ -229,6 +243,7 @@ fn settings(m: &Meeting) -> JoinSettings {
         locked: m.locked,
         waiting_room: m.waiting_room,
         allow_guests: m.allow_guests,
+        host_absent_lobby: false,
     }
 }
 

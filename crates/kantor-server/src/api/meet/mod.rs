@@ -20,7 +20,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kantor_core::ids::{MeetingId, OrgId, UserId};
 use kantor_core::meet::{
-    self as rules, HostDenied, MeetingAction, MeetingRole, ParticipantState, Status, WaitingRoom,
+    self as rules, HostDenied, MeetingAction, MeetingKind, MeetingRole, ParticipantState, Status,
+    WaitingRoom,
 };
 use kantor_core::policy::Action;
 use kantor_core::role::{MemberStatus, Role};
@@ -177,6 +178,29 @@ pub struct MeetingDto {
     /// the meeting); null for meetings made before meeting chat.
     #[schema(required = true)]
     pub conversation_id: Option<String>,
+    pub kind: MeetingKindDto,
+    pub agenda: String,
+}
+
+/// `instant`: started now, ended for good. `scheduled`: a series with a time and invitees.
+/// `personal`: a person's own room. Scheduled meetings and personal rooms are used again; until
+/// their host (or a cohost) is in, everyone else waits in the lobby.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingKindDto {
+    Instant,
+    Scheduled,
+    Personal,
+}
+
+impl From<MeetingKind> for MeetingKindDto {
+    fn from(k: MeetingKind) -> Self {
+        match k {
+            MeetingKind::Instant => MeetingKindDto::Instant,
+            MeetingKind::Scheduled => MeetingKindDto::Scheduled,
+            MeetingKind::Personal => MeetingKindDto::Personal,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema, Clone, Debug)]
@@ -242,6 +266,8 @@ pub fn meeting_dto(state: &AppState, m: &Meeting, runs: bool) -> MeetingDto {
         join_url,
         participant_count: m.participant_count,
         conversation_id: m.conversation_id.map(|c| c.to_string()),
+        kind: m.kind.into(),
+        agenda: m.agenda.clone(),
     }
 }
 
@@ -405,15 +431,15 @@ pub async fn create(
     let mut tx = state.store.begin().await?;
     let id = store::insert_meeting(
         &mut tx,
-        &NewMeeting {
-            org_id: who.org_id,
-            host_id: who.user_id,
-            host_name: &user.name,
-            title: &title,
-            passcode: &passcode,
-            waiting_room: req.waiting_room.map_or(WaitingRoom::Guests, Into::into),
-            allow_guests: req.allow_guests.unwrap_or(true),
-        },
+        &NewMeeting::instant(
+            who.org_id,
+            who.user_id,
+            &user.name,
+            &title,
+            &passcode,
+            req.waiting_room.map_or(WaitingRoom::Guests, Into::into),
+            req.allow_guests.unwrap_or(true),
+        ),
         || rules::generate_number(&mut rand::thread_rng()),
         now,
     )
@@ -437,6 +463,79 @@ fn default_title(name: &str, language: &str) -> String {
         format!("Rapat {name}")
     };
     title.chars().take(rules::MAX_TITLE_CHARS).collect()
+}
+
+/// The caller's personal room: one per person per organisation, made on first use with a stable
+/// number and its own passcode (changed with `PATCH`). Others who join while its owner is not
+/// in wait in the lobby and are let in when the owner arrives.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/meetings/personal", operation_id = "personal_meeting", tag = "meetings", params(("org_id" = String, Path)),
+    responses((status = 200, body = MeetingDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn personal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org_id): Path<String>,
+) -> ApiResult<axum::Json<MeetingDto>> {
+    let who = member_of(&state, &caller, &org_id).await?;
+    let actor = crate::auth::actor(&state, &caller, who.org_id).await?;
+    crate::auth::require(&actor, Action::HostMeeting)?;
+    let found = store::personal_meeting(
+        &mut *state.store.read_conn().await?,
+        who.org_id,
+        who.user_id,
+    )
+    .await?;
+    if let Some(m) = found {
+        return Ok(axum::Json(meeting_dto(&state, &m, true)));
+    }
+    let user = state.store.user(who.user_id).await?;
+    let title = if user.language == "en" {
+        format!("{}'s personal room", user.name)
+    } else {
+        format!("Ruang pribadi {}", user.name)
+    };
+    let title: String = title.chars().take(rules::MAX_TITLE_CHARS).collect();
+    let passcode = rules::generate_passcode(&mut rand::thread_rng());
+    let now = state.clock.now_ms();
+    let mut tx = state.store.begin().await?;
+    let made = store::insert_meeting(
+        &mut tx,
+        &NewMeeting {
+            kind: MeetingKind::Personal,
+            ..NewMeeting::instant(
+                who.org_id,
+                who.user_id,
+                &user.name,
+                &title,
+                &passcode,
+                WaitingRoom::Guests,
+                true,
+            )
+        },
+        || rules::generate_number(&mut rand::thread_rng()),
+        now,
+    )
+    .await;
+    let id = match made {
+        Ok(id) => id,
+        // Made by a concurrent request (the unique personal-room index): use that one.
+        Err(kantor_store::StoreError::Conflict(_)) => {
+            drop(tx);
+            let m = store::personal_meeting(
+                &mut *state.store.read_conn().await?,
+                who.org_id,
+                who.user_id,
+            )
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+            return Ok(axum::Json(meeting_dto(&state, &m, true)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let m = store::meeting(&mut tx, who.org_id, id).await?;
+    chat::create(&mut tx, &m, now).await?;
+    let m = store::meeting(&mut tx, who.org_id, id).await?;
+    tx.commit().await?;
+    Ok(axum::Json(meeting_dto(&state, &m, true)))
 }
 
 /// The caller's meetings: live ones they host or are in, then their 50 most recently ended.
@@ -541,6 +640,14 @@ pub async fn end(
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
     let (m, _) = load_for(&mut tx, &who, &meeting_id, MeetingAction::End).await?;
+    if m.kind.reusable() {
+        // A scheduled meeting or a personal room ends this session; the room stays.
+        store::end_session(&mut tx, m.id, now).await?;
+        tx.commit().await?;
+        tracing::info!(meeting_id = %m.id, "meeting session ended");
+        state.rooms.command(m.id, RoomCommand::EndSession);
+        return Ok(StatusCode::NO_CONTENT);
+    }
     if !store::end_meeting(&mut tx, m.id, now).await? {
         // Ended by a concurrent request since we read it.
         return Err(ended());
