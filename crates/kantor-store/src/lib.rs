@@ -24,6 +24,10 @@
 //!   search query with the searcher's membership in its SQL, and the rebuild.
 //! - [`retention`]: chat retention policies, legal holds, the purge in bounded batches, and
 //!   chat exports.
+//! - [`schedule`]: scheduled meetings' invitees, the organisation's holidays, calendar feed
+//!   tokens, and finding a person's meetings in a window.
+//! - [`attendance`]: meeting attendance stays (opened when a participant enters the room,
+//!   closed when they leave) and what the attendance report reads with them.
 //! - [`files`]: metadata of stored blobs.
 //! - [`push`]: Web Push subscriptions and who, among a conversation's members, may be notified.
 //! - [`integrations`]: bot users, incoming and outgoing webhooks, the webhook host allow-list.
@@ -36,6 +40,7 @@
 //! - [`testing`]: fresh databases for tests on both backends.
 
 pub mod accounts;
+pub mod attendance;
 pub mod audit;
 pub mod chat;
 pub mod commands;
@@ -51,6 +56,7 @@ pub mod orgs;
 pub mod push;
 pub mod retention;
 pub mod row;
+pub mod schedule;
 pub mod search;
 pub mod settings;
 pub mod testing;

@@ -58,12 +58,12 @@ pub struct Meeting {
     pub cancelled_at: Option<i64>,
 }
 
-const MEETING_SELECT: &str = "SELECT m.*, u.name AS host_name,
+pub(crate) const MEETING_SELECT: &str = "SELECT m.*, u.name AS host_name,
        (SELECT COUNT(*) FROM meeting_participants p
          WHERE p.meeting_id = m.id AND p.state = 'admitted') AS participant_count
      FROM meetings m JOIN users u ON u.id = m.host_id";
 
-fn meeting_from(row: &AnyRow) -> Result<Meeting> {
+pub(crate) fn meeting_from(row: &AnyRow) -> Result<Meeting> {
     Ok(Meeting {
         id: row.parse("id")?,
         org_id: row.parse("org_id")?,

@@ -5,6 +5,7 @@
 
 pub mod chat;
 pub mod files;
+pub mod holidays;
 pub mod imports;
 pub mod invites;
 pub mod me;
@@ -306,6 +307,11 @@ pub fn router() -> Router<AppState> {
             "/api/v1/orgs/{org_id}/meetings/personal",
             get(meet::personal),
         )
+        .route("/api/v1/orgs/{org_id}/holidays", get(holidays::list))
+        .route(
+            "/api/v1/orgs/{org_id}/holidays/{day}",
+            put(holidays::put).delete(holidays::delete),
+        )
         .route(
             "/api/v1/orgs/{org_id}/meetings/{meeting_id}",
             get(meet::get).patch(meet::patch),
@@ -377,7 +383,7 @@ pub fn router() -> Router<AppState> {
         chat::retention::put_legal_hold, chat::retention::create_export,
         chat::retention::list_exports, chat::retention::download_export,
         meet::join::join, meet::create, meet::list, meet::get, meet::patch, meet::end,
-        meet::personal,
+        meet::personal, holidays::list, holidays::put, holidays::delete,
         meet::participants, meet::mute_all, meet::actions::act, meet::actions::rename,
         crate::gateway::ws,
         ops::openapi,

@@ -23,6 +23,7 @@ mod push;
 mod races;
 mod realtime;
 mod retention;
+mod schedule;
 mod search;
 mod sessions;
 mod setup;

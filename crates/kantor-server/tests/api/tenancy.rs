@@ -229,6 +229,9 @@ const OPERATIONS: &[Operation] = &[
     op("post", "/api/v1/orgs/{org_id}/meetings", Member, Json(r#"{"title": "Rapat Penyusup"}"#)),
     op("get", "/api/v1/orgs/{org_id}/meetings/{meeting_id}", Member, NoBody),
     op("get", "/api/v1/orgs/{org_id}/meetings/personal", Member, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/holidays", Member, NoBody),
+    op("put", "/api/v1/orgs/{org_id}/holidays/{day}", Admin, Json(r#"{"name": "Libur Penyusup"}"#)),
+    op("delete", "/api/v1/orgs/{org_id}/holidays/{day}", Admin, NoBody),
     op("patch", "/api/v1/orgs/{org_id}/meetings/{meeting_id}", MeetingHost, Json(r#"{"locked": true}"#)),
     op("post", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/end", MeetingHost, NoBody),
     op("post", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/mute-all", MeetingHost, NoBody),
@@ -358,6 +361,7 @@ fn fill(path: &str, org: &str, rest: &Ids) -> String {
             "participant_id" => rest.participant.clone(),
             "action" => "mute".to_string(),
             "emoji" => "%F0%9F%91%8D".to_string(),
+            "day" => "2026-12-25".to_string(),
             _ => uuid::Uuid::now_v7().to_string(),
         };
         out.push_str(&value);
@@ -468,8 +472,15 @@ async fn every_org_operation_is_isolated_and_role_checked() {
                     wrong.insert(format!("{who} {} {path}", op.method), r.to_string());
                 }
             }
-            // Organisation A's path with B's resource ids.
-            if op.path.matches('{').count() > 1 {
+            // Organisation A's path with B's resource ids (placeholders named `…_id`; a
+            // holiday's `{day}` is a key of A's own list, not a resource of B's).
+            let ids = op
+                .path
+                .split('{')
+                .skip(1)
+                .filter(|s| s.split('}').next().is_some_and(|n| n.ends_with("_id")))
+                .count();
+            if ids > 1 {
                 let path = fill(op.path, &ids_a.org, &ids_b);
                 let r = call(&owner_a.client, op, &path).await;
                 if (r.status, r.code()) != (404, "not_found") {
