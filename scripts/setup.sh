@@ -3,7 +3,8 @@
 #
 #   - checks the toolchains: cargo/rustc >= 1.85, node >= 20, npm (installs none of them)
 #   - installs the Debian packages the tests need, only if one is missing:
-#       postgresql (server), nats-server, chromium, coturn, python3-aiosmtpd, snowball-data
+#       postgresql (server), nats-server, chromium, coturn, python3-aiosmtpd, snowball-data,
+#       python3-icalendar
 #       (+ gcc/libc6-dev when there is no C compiler: Rust needs one to link)
 #   - runs `npm ci` in web/ and e2e/ when node_modules is missing or older than package-lock.json
 #
@@ -88,6 +89,8 @@ command -v turnserver >/dev/null 2>&1 || [[ -x /usr/bin/turnserver ]] || apt_nee
 command -v cc >/dev/null 2>&1 || apt_needed+=(gcc libc6-dev)
 # Snowball's own stemmer test vocabularies (kantor-core's search tests check every word).
 [[ -f /usr/share/snowball/data/indonesian/voc.txt ]] || apt_needed+=(snowball-data)
+# A real iCalendar parser reads the .ics kantor-core's schedule tests write.
+/usr/bin/python3 -c 'import icalendar' >/dev/null 2>&1 || apt_needed+=(python3-icalendar)
 want_aiosmtpd=0
 have_aiosmtpd || want_aiosmtpd=1
 

@@ -16,11 +16,16 @@
 //! - [`command`]: slash commands (`/poll`, `/remind` and bots' names).
 //! - [`meet`]: meeting rules (numbers, passcodes, roles and states, admission, host actions,
 //!   TURN credentials).
+//! - [`recurrence`]: meeting series (recurrence with holidays and exceptions, expansion in
+//!   each zone) and their iCalendar text.
 //! - [`notify`]: who is notified of a new message (preferences, mute, do-not-disturb in their
 //!   zone) and the notification's text.
 //! - [`search`]: chat search without the database (stemmers, index terms, query parser,
 //!   snippets).
+//! - [`attendance`]: meeting attendance accounting (stays clamped to a window and merged,
+//!   minutes, invitees by person and unit) and who reads which lines.
 
+pub mod attendance;
 pub mod chat;
 pub mod command;
 pub mod event;
@@ -29,6 +34,7 @@ pub mod import;
 pub mod meet;
 pub mod notify;
 pub mod policy;
+pub mod recurrence;
 pub mod role;
 pub mod search;
 pub mod validate;

@@ -61,6 +61,12 @@ async fn run_one(state: &AppState, job: &Job) -> anyhow::Result<()> {
         crate::api::chat::commands::BOT_DELIVER => {
             crate::api::chat::commands::run_bot_delivery(state, &job.payload).await
         }
+        crate::api::meet::schedule::NOTIFY => {
+            crate::api::meet::schedule::run_notify(state, &job.payload).await
+        }
+        crate::api::meet::schedule::REMIND => {
+            crate::api::meet::schedule::run_remind(state, &job.payload).await
+        }
         crate::push::MESSAGE => crate::push::run_message(state, &job.payload).await,
         crate::push::DELIVER => crate::push::run_deliver(state, &job.payload).await,
         other => anyhow::bail!("no handler for job kind {other:?}"),

@@ -477,6 +477,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's scheduled occurrences in a window: meetings they host or are invited to (by
+         *     name or through their unit or a unit above it), by start.
+         */
+        get: operations["my_calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/calendar/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Makes the caller's calendar feed URL (a new one retires the old). */
+        post: operations["make_calendar_feed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/chat/channels": {
         parameters: {
             query?: never;
@@ -1418,7 +1455,7 @@ export interface paths {
         /** The caller's meetings: live ones they host or are in, then their 50 most recently ended. */
         get: operations["list_meetings"];
         put?: never;
-        /** Starts an instant meeting, hosted by the caller. */
+        /** Starts an instant meeting hosted by the caller, or schedules one (`schedule`). */
         post: operations["create_meeting"];
         delete?: never;
         options?: never;
@@ -1458,11 +1495,72 @@ export interface paths {
         get: operations["get_meeting"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Cancels a scheduled series (its host): invitees are told, its `.ics` says CANCELLED. */
+        delete: operations["cancel_meeting"];
         options?: never;
         head?: never;
         /** Changes a live meeting's settings (host or cohost). */
         patch: operations["update_meeting"];
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}/attendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The meeting's attendance: every invitee and participant (host, cohosts, HR and admins see
+         *     everyone; a unit leader sees their unit, named with `unit_id`).
+         */
+        get: operations["meeting_attendance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}/attendance.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The attendance as CSV (audit-logged), UTF-8 with a byte-order mark so Excel reads it;
+         *     `sep=semicolon` (default) for Excel set up for Indonesia, `sep=comma` elsewhere.
+         */
+        get: operations["meeting_attendance_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}/attendance.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The attendance as an Excel workbook (audit-logged): a title, the meeting's date, headers in
+         *     the viewer's language, times in the viewer's zone, minutes as numbers.
+         */
+        get: operations["meeting_attendance_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/orgs/{org_id}/meetings/{meeting_id}/end": {
@@ -1482,6 +1580,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}/invitation.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A scheduled meeting's invitation as iCalendar (for any member who can see it). */
+        get: operations["meeting_ics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}/invitees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A scheduled meeting's invitees. */
+        get: operations["meeting_invitees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org_id}/meetings/{meeting_id}/mute-all": {
         parameters: {
             query?: never;
@@ -1493,6 +1625,23 @@ export interface paths {
         put?: never;
         /** Mutes everyone but the host and cohosts (host or cohost). They unmute themselves. */
         post: operations["mute_all_participants"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org_id}/meetings/{meeting_id}/occurrences/{date}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Cancels or moves one occurrence (host or cohost). */
+        put: operations["change_occurrence"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1748,6 +1897,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/calendar/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A person's calendar feed: their scheduled meetings (hosted or invited) that end after 30
+         *     days ago. Public: the secret in the path is the credential (unknown → 404).
+         */
+        get: operations["calendar_feed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/hooks/{secret}": {
         parameters: {
             query?: never;
@@ -1818,6 +1987,69 @@ export interface components {
         };
         /** @enum {string} */
         AttachmentKind: "image" | "audio" | "file";
+        AttendanceReportDto: {
+            /** @description The window as asked (null: the whole meeting). */
+            from: string | null;
+            meeting_id: string;
+            number_display: string;
+            rows: components["schemas"]["AttendanceRowDto"][];
+            /** @description `all` (host, cohost, HR, admin) or `unit` (a unit leader's own unit). */
+            scope: string;
+            title: string;
+            to: string | null;
+            totals: components["schemas"]["AttendanceTotalsDto"];
+            unit_id: string | null;
+        };
+        /** @description One person: a member of the organisation (by user id) or a guest (by participant). */
+        AttendanceRowDto: {
+            /** @description NIP / NIK karyawan. */
+            employee_number: string | null;
+            first_join: string | null;
+            guest: boolean;
+            invited: boolean;
+            /** @description Null when never present or still in the meeting. */
+            last_leave: string | null;
+            /**
+             * Format: int64
+             * @description Time in the meeting within the window, merged, rounded to the nearest minute.
+             */
+            minutes: number;
+            name: string;
+            /** @description The participant row, null for invitees who never joined. */
+            participant_id: string | null;
+            position: string | null;
+            role: null | components["schemas"]["MeetingRoleDto"];
+            status: components["schemas"]["AttendanceStatusDto"];
+            stays: components["schemas"]["StayDto"][];
+            unit_id: string | null;
+            unit_name: string | null;
+            /** @description Null for guests. */
+            user_id: string | null;
+        };
+        /**
+         * @description *hadir* (at least one stay in the window) or *tidak hadir*.
+         * @enum {string}
+         */
+        AttendanceStatusDto: "hadir" | "tidak_hadir";
+        AttendanceTotalsDto: {
+            /** Format: int64 */
+            absent: number;
+            /** Format: int64 */
+            guests: number;
+            /** Format: int64 */
+            invited: number;
+            /**
+             * Format: int64
+             * @description Invited and never joined in the window.
+             */
+            invited_absent: number;
+            /** Format: int64 */
+            minutes: number;
+            /** Format: int64 */
+            people: number;
+            /** Format: int64 */
+            present: number;
+        };
         AuditEntryDto: {
             action: string;
             actor_id: string | null;
@@ -1848,6 +2080,20 @@ export interface components {
             /** @description The bot's user id (its messages' author). */
             id: string;
             name: string;
+        };
+        CalendarDto: {
+            /** @description By start. */
+            entries: components["schemas"]["CalendarEntryDto"][];
+        };
+        CalendarEntryDto: {
+            host_name: string;
+            /** @description The caller hosts it (else invited). */
+            hosting: boolean;
+            join_url: string;
+            meeting_id: string;
+            number_display: string;
+            occurrence: components["schemas"]["OccurrenceDto"];
+            title: string;
         };
         /** @enum {string} */
         ChatRole: "owner" | "poster" | "member";
@@ -2019,6 +2265,16 @@ export interface components {
             /** @description Where in the field's text the problem starts, in characters from 0 (search queries). */
             position?: number;
         };
+        /** @description A changed occurrence: cancelled, or moved to another start and/or length. */
+        ExceptionDto: {
+            cancelled: boolean;
+            /** @description The occurrence's original date (`YYYY-MM-DD`, in the series' zone). */
+            date: string;
+            /** Format: int32 */
+            duration_minutes: number | null;
+            /** @description Moved: the new start (`YYYY-MM-DDTHH:MM`, civil time in the series' zone). */
+            start: string | null;
+        };
         ExportCreatedDto: {
             id: string;
         };
@@ -2042,6 +2298,15 @@ export interface components {
         };
         /** @enum {string} */
         ExportState: "pending" | "done" | "failed";
+        FeedDto: {
+            /** @description A secret URL calendar apps subscribe to; making a new one retires the old. */
+            url: string;
+        };
+        /**
+         * @description How a series repeats.
+         * @enum {string}
+         */
+        FrequencyDto: "none" | "daily" | "weekdays" | "weekly" | "monthly";
         HolidayDto: {
             /** @description `YYYY-MM-DD`. */
             day: string;
@@ -2166,6 +2431,20 @@ export interface components {
          * @enum {string}
          */
         InviteState: "open" | "used" | "revoked" | "expired";
+        InviteesDto: {
+            /**
+             * Format: int64
+             * @description Everyone invited, units expanded.
+             */
+            people_count: number;
+            units: components["schemas"]["UnitRefDto"][];
+            users: components["schemas"]["UserRefDto"][];
+        };
+        InviteesInput: {
+            /** @description A unit invites its members and its sub-units' members. */
+            unit_ids?: string[];
+            user_ids?: string[];
+        };
         JoinRequest: {
             /**
              * @description Guests: a random string the browser keeps per meeting, so a rejoin is the same
@@ -2228,6 +2507,8 @@ export interface components {
         MeetingDto: {
             agenda: string;
             allow_guests: boolean;
+            /** @description A cancelled scheduled series. */
+            cancelled: boolean;
             /**
              * @description The meeting's chat conversation (its members are the organisation's people admitted to
              *     the meeting); null for meetings made before meeting chat.
@@ -2237,11 +2518,14 @@ export interface components {
             ended_at: string | null;
             host_id: string;
             host_name: string;
+            /** @description Scheduled meetings: the invitation as iCalendar. */
+            ics_url: string | null;
             id: string;
             /** @description `{base}/meet/{number}?pwd={passcode}` for the host and cohosts; without `pwd` for others. */
             join_url: string;
             kind: components["schemas"]["MeetingKindDto"];
             locked: boolean;
+            next_occurrence: null | components["schemas"]["OccurrenceDto"];
             /** @description The bare digits (10 or 11), as in join links. */
             number: string;
             /** @description The number grouped for people: `812 3456 7890`. */
@@ -2254,6 +2538,7 @@ export interface components {
             participant_count: number;
             /** @description Only for the host and cohosts; null for everyone else. */
             passcode: string | null;
+            schedule: null | components["schemas"]["ScheduleDto"];
             /** @description The spotlighted participant's id. */
             spotlight: string | null;
             status: components["schemas"]["MeetingStatusDto"];
@@ -2271,10 +2556,17 @@ export interface components {
             meetings: components["schemas"]["MeetingDto"][];
         };
         MeetingPatchInput: {
+            /**
+             * @description Scheduled meetings: the agenda, the series (replacing its exceptions) and the invitees
+             *     (replacing them); invitees are told.
+             */
+            agenda?: string | null;
             allow_guests?: boolean | null;
+            invitees?: null | components["schemas"]["InviteesInput"];
             locked?: boolean | null;
             /** @description 4–10 letters and digits; old join links stop working. */
             passcode?: string | null;
+            schedule?: null | components["schemas"]["SeriesInput"];
             title?: string | null;
             waiting_room?: null | components["schemas"]["WaitingRoomDto"];
         };
@@ -2425,10 +2717,14 @@ export interface components {
             unit_id?: string | null;
         };
         NewMeetingInput: {
+            /** @description Scheduled meetings: what it is about. */
+            agenda?: string | null;
             /** @description Default true. */
             allow_guests?: boolean | null;
+            invitees?: null | components["schemas"]["InviteesInput"];
             /** @description 4–10 letters and digits. Default: 6 random digits. */
             passcode?: string | null;
+            schedule?: null | components["schemas"]["SeriesInput"];
             /** @description Default: "Rapat {name}" (or "{name}'s meeting" for English speakers). */
             title?: string | null;
             waiting_room?: null | components["schemas"]["WaitingRoomDto"];
@@ -2461,6 +2757,22 @@ export interface components {
          * @enum {string}
          */
         NotifyPref: "default" | "all" | "mentions" | "none";
+        /** @description One occurrence of a scheduled meeting (or an instant/personal meeting's own time). */
+        OccurrenceDto: {
+            /** @description Stable id of the occurrence: its original date in the series' zone. */
+            date: string;
+            end: string;
+            moved: boolean;
+            start: string;
+        };
+        OccurrenceInput: {
+            /** @description Cancel this occurrence. */
+            cancelled?: boolean;
+            /** Format: int32 */
+            duration_minutes?: number | null;
+            /** @description Or move it: the new start, `YYYY-MM-DDTHH:MM` in the series' zone. */
+            start?: string | null;
+        };
         OrgDto: {
             created_at: string;
             default_time_zone: string;
@@ -2667,6 +2979,34 @@ export interface components {
             /** @description When the unread were last reminded of this message. */
             reminded_at: string | null;
         };
+        RecurrenceDto: {
+            /**
+             * Format: int32
+             * @description At most this many occurrences (1–1000).
+             */
+            count?: number | null;
+            freq: components["schemas"]["FrequencyDto"];
+            /**
+             * Format: int32
+             * @description 1–99 (default 1).
+             */
+            interval?: number;
+            /**
+             * Format: int32
+             * @description Monthly by date: 1–31 (a month without that day is skipped).
+             */
+            month_day?: number | null;
+            /**
+             * Format: int32
+             * @description Monthly by weekday: 1–4, or -1 for the last.
+             */
+            month_week?: number | null;
+            month_weekday?: null | components["schemas"]["WeekdayDto"];
+            /** @description The last day an occurrence may start on (`YYYY-MM-DD`, in the series' zone). */
+            until?: string | null;
+            /** @description Weekly: the days (default: the start's day). */
+            weekdays?: components["schemas"]["WeekdayDto"][];
+        };
         RemindedDto: {
             /** @description People reminded (members who had not read it, the author left out). */
             reminded: number;
@@ -2724,6 +3064,16 @@ export interface components {
             code: string;
             field: string;
         };
+        ScheduleDto: {
+            /** Format: int32 */
+            duration_minutes: number;
+            exceptions: components["schemas"]["ExceptionDto"][];
+            recurrence: components["schemas"]["RecurrenceDto"];
+            start: string;
+            /** @description In words for people, in the caller's language ("Setiap Senin, 09.00 WIB"). */
+            summary: string;
+            time_zone: string;
+        };
         ScheduleInput: {
             body: string;
             /** @description RFC 3339 instant, in the future (at most a year ahead). */
@@ -2764,6 +3114,18 @@ export interface components {
              */
             snippet: components["schemas"]["SnippetPartDto"][];
         };
+        SeriesInput: {
+            /**
+             * Format: int32
+             * @description 5–1440.
+             */
+            duration_minutes: number;
+            recurrence?: null | components["schemas"]["RecurrenceDto"];
+            /** @description The first occurrence's start, `YYYY-MM-DDTHH:MM`, civil time in `time_zone`. */
+            start: string;
+            /** @description The organiser's IANA zone (default: theirs), e.g. `Asia/Makassar`. */
+            time_zone?: string | null;
+        };
         SessionDto: {
             created_at: string;
             /** @description The session making this request. */
@@ -2800,6 +3162,12 @@ export interface components {
             expires_at?: string | null;
             /** @description Up to 100 characters ("WFH", "Rapat", "Di lapangan"); empty clears. */
             text: string;
+        };
+        /** @description One stay in the room within the window (overlapping stays merged). */
+        StayDto: {
+            joined_at: string;
+            /** @description Null while the person is still in the meeting. */
+            left_at: string | null;
         };
         ThreadDto: {
             /** @description Oldest first. */
@@ -2868,6 +3236,8 @@ export interface components {
          * @enum {string}
          */
         WaitingRoomDto: "off" | "guests" | "everyone";
+        /** @enum {string} */
+        WeekdayDto: "mo" | "tu" | "we" | "th" | "fr" | "sa" | "su";
     };
     responses: never;
     parameters: never;
@@ -4049,6 +4419,76 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_calendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                /** @description RFC 3339; default now. */
+                from: string | null;
+                /** @description RFC 3339; default 14 days after `from`; at most 92 days after it. */
+                to: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    make_calendar_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedDto"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7127,6 +7567,58 @@ export interface operations {
             };
         };
     };
+    cancel_meeting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     update_meeting: {
         parameters: {
             query?: never;
@@ -7168,6 +7660,157 @@ export interface operations {
                 };
             };
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    meeting_attendance: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only people in this unit and its sub-units. Required for unit leaders (a unit they
+                 *     lead); another unit → 404.
+                 */
+                unit_id?: string;
+                /**
+                 * @description The window's start (RFC 3339); default: the meeting's first stay. For one occurrence of
+                 *     a recurring meeting, pass its start and end.
+                 */
+                from?: string;
+                /** @description The window's end (RFC 3339, exclusive); default: now. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttendanceReportDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    meeting_attendance_csv: {
+        parameters: {
+            query?: {
+                unit_id?: string;
+                from?: string;
+                to?: string;
+                /**
+                 * @description `semicolon` (default; what Excel expects where the decimal mark is a comma, as in
+                 *     Indonesia) or `comma`.
+                 */
+                sep?: string;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    meeting_attendance_xlsx: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only people in this unit and its sub-units. Required for unit leaders (a unit they
+                 *     lead); another unit → 404.
+                 */
+                unit_id?: string;
+                /**
+                 * @description The window's start (RFC 3339); default: the meeting's first stay. For one occurrence of
+                 *     a recurring meeting, pass its start and end.
+                 */
+                from?: string;
+                /** @description The window's end (RFC 3339, exclusive); default: now. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7229,6 +7872,66 @@ export interface operations {
             };
         };
     };
+    meeting_ics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    meeting_invitees: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteesDto"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     mute_all_participants: {
         parameters: {
             query?: never;
@@ -7264,6 +7967,65 @@ export interface operations {
                 };
             };
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_occurrence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_id: string;
+                meeting_id: string;
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OccurrenceInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeetingDto"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8078,6 +8840,35 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    calendar_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

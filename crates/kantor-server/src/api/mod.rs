@@ -309,12 +309,32 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/orgs/{org_id}/holidays", get(holidays::list))
         .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}/invitees",
+            get(meet::schedule::invitees),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}/occurrences/{date}",
+            put(meet::schedule::change_occurrence),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}/invitation.ics",
+            get(meet::schedule::invitation),
+        )
+        .route("/api/v1/orgs/{org_id}/calendar", get(meet::schedule::calendar))
+        .route(
+            "/api/v1/orgs/{org_id}/calendar/feed",
+            post(meet::schedule::make_feed),
+        )
+        .route("/calendar/{token}", get(meet::schedule::feed))
+        .route(
             "/api/v1/orgs/{org_id}/holidays/{day}",
             put(holidays::put).delete(holidays::delete),
         )
         .route(
             "/api/v1/orgs/{org_id}/meetings/{meeting_id}",
-            get(meet::get).patch(meet::patch),
+            get(meet::get)
+                .patch(meet::patch)
+                .delete(meet::schedule::cancel),
         )
         .route(
             "/api/v1/orgs/{org_id}/meetings/{meeting_id}/end",
@@ -323,6 +343,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/orgs/{org_id}/meetings/{meeting_id}/mute-all",
             post(meet::mute_all),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}/attendance",
+            get(meet::attendance::report),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}/attendance.xlsx",
+            get(meet::attendance::xlsx),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/meetings/{meeting_id}/attendance.csv",
+            get(meet::attendance::csv),
         )
         .route(
             "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants",
@@ -384,7 +416,11 @@ pub fn router() -> Router<AppState> {
         chat::retention::list_exports, chat::retention::download_export,
         meet::join::join, meet::create, meet::list, meet::get, meet::patch, meet::end,
         meet::personal, holidays::list, holidays::put, holidays::delete,
+        meet::schedule::invitees, meet::schedule::change_occurrence, meet::schedule::invitation,
+        meet::schedule::calendar, meet::schedule::make_feed, meet::schedule::feed,
+        meet::schedule::cancel,
         meet::participants, meet::mute_all, meet::actions::act, meet::actions::rename,
+        meet::attendance::report, meet::attendance::xlsx, meet::attendance::csv,
         crate::gateway::ws,
         ops::openapi,
     ),

@@ -167,6 +167,11 @@ impl Rooms {
                     if let Some(m) = watcher_state.rooms.media() {
                         m.remove_room(meeting_id);
                     }
+                    // Nobody is in it any more: their attendance stays end now.
+                    let now = watcher_state.clock.now_ms();
+                    if let Err(e) = watcher_state.store.close_open_stays(meeting_id, now).await {
+                        tracing::warn!(meeting = %meeting_id, error = %e, "could not close attendance after a panic");
+                    }
                 }
             }
         });

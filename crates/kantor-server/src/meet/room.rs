@@ -4,7 +4,7 @@
 //! time. Being one task, a panic in it ends this meeting's sockets only; the registry forgets
 //! it and the next socket opens a fresh room.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -186,8 +186,20 @@ struct Actor {
     speaker: Option<ParticipantId>,
     closing: bool,
     /// Sockets that went away without `leave`: after a grace period (a reconnect keeps their
-    /// place) they are recorded as left.
-    departed: HashMap<ParticipantId, Instant>,
+    /// place) they are recorded as left — as of when the socket went (clock milliseconds).
+    departed: HashMap<ParticipantId, (Instant, i64)>,
+    /// Participants with an open attendance stay (entered, not yet recorded as gone). A
+    /// reconnect within the grace period finds them here and continues the same stay.
+    staying: HashSet<ParticipantId>,
+    /// Attendance writes made by the synchronous paths (`enter`, `close`), written in order by
+    /// [`Actor::write_attendance`] before the loop waits again.
+    attendance: Vec<StayChange>,
+}
+
+/// An attendance stay opened or closed at a clock instant (milliseconds).
+enum StayChange {
+    Open(ParticipantId, i64),
+    Close(ParticipantId, i64),
 }
 
 /// Runs a room until it is idle or its meeting ends.
@@ -220,6 +232,8 @@ pub async fn run(
         speaker: None,
         closing: false,
         departed: HashMap::new(),
+        staying: HashSet::new(),
+        attendance: Vec::new(),
     };
     actor.reload().await;
     actor.load_chat_history().await;
@@ -253,6 +267,7 @@ pub async fn run(
         }
         actor.flush();
         actor.settle_departures(false).await;
+        actor.write_attendance().await;
         if actor.closing {
             break;
         }
@@ -266,6 +281,12 @@ pub async fn run(
         }
     }
     actor.settle_departures(true).await;
+    // Whoever is still here as the room closes (its inputs ended) leaves now.
+    let now = actor.state.clock.now_ms();
+    for pid in actor.staying.drain().collect::<Vec<_>>() {
+        actor.attendance.push(StayChange::Close(pid, now));
+    }
+    actor.write_attendance().await;
     let state = actor.state.clone();
     actor.media.remove_room(meeting_id);
     // Close the inputs first so the registry sees this room as gone.
@@ -285,7 +306,8 @@ impl Actor {
             RoomInput::Detach { participant, conn } => {
                 if self.sockets.get(&participant).map(|s| s.conn) == Some(conn) {
                     self.sockets.remove(&participant);
-                    self.departed.insert(participant, Instant::now());
+                    let at = self.state.clock.now_ms();
+                    self.departed.insert(participant, (Instant::now(), at));
                     self.leave_media(participant);
                     self.send_waiting_list();
                 }
@@ -347,6 +369,12 @@ impl Actor {
     /// An admitted participant's socket is here: welcome them and open their media.
     fn enter(&mut self, pid: ParticipantId) {
         self.live.entry(pid).or_default();
+        // Back within the grace period: the same stay continues.
+        self.departed.remove(&pid);
+        if self.staying.insert(pid) {
+            let at = self.state.clock.now_ms();
+            self.attendance.push(StayChange::Open(pid, at));
+        }
         if !self.in_room.contains(&pid) {
             self.in_room.push(pid);
             self.sfu.add_peer(pid.0, Instant::now());
@@ -395,11 +423,9 @@ impl Actor {
         match msg {
             ClientMsg::Hello { .. } => self.error(pid, "meeting.bad_message", "already said hello"),
             ClientMsg::Leave {} => {
-                let _ = self
-                    .state
-                    .store
-                    .set_left(pid, self.state.clock.now_ms())
-                    .await;
+                let at = self.state.clock.now_ms();
+                let _ = self.state.store.set_left(pid, at).await;
+                self.end_stay(pid, at);
                 self.sockets.remove(&pid);
                 self.leave_media(pid);
                 self.send_waiting_list();
@@ -617,13 +643,13 @@ impl Actor {
         if self.departed.is_empty() {
             return;
         }
-        let due: Vec<ParticipantId> = self
+        let due: Vec<(ParticipantId, i64)> = self
             .departed
             .iter()
-            .filter(|(_, at)| all || at.elapsed() >= RECONNECT_GRACE)
-            .map(|(p, _)| *p)
+            .filter(|(_, (since, _))| all || since.elapsed() >= RECONNECT_GRACE)
+            .map(|(p, (_, at))| (*p, *at))
             .collect();
-        for pid in due {
+        for (pid, gone_at) in due {
             self.departed.remove(&pid);
             if self.sockets.contains_key(&pid) {
                 continue;
@@ -631,6 +657,31 @@ impl Actor {
             let now = self.state.clock.now_ms();
             if let Err(e) = self.state.store.set_left(pid, now).await {
                 tracing::warn!(error = %e, "could not record a participant as left");
+            }
+            // The stay ends when the socket went, not when the grace period ran out.
+            self.end_stay(pid, gone_at);
+        }
+    }
+
+    /// Queues the end of `pid`'s stay at `at` (clock milliseconds), if they have one open.
+    fn end_stay(&mut self, pid: ParticipantId, at: i64) {
+        if self.staying.remove(&pid) {
+            self.attendance.push(StayChange::Close(pid, at));
+        }
+    }
+
+    /// Writes the queued attendance changes, in order. A failed write is logged: attendance
+    /// must never take a meeting down.
+    async fn write_attendance(&mut self) {
+        for change in std::mem::take(&mut self.attendance) {
+            let written = match change {
+                StayChange::Open(pid, at) => {
+                    self.state.store.open_stay(self.meeting.id, pid, at).await
+                }
+                StayChange::Close(pid, at) => self.state.store.close_stay(pid, at).await,
+            };
+            if let Err(e) = written {
+                tracing::warn!(meeting_id = %self.meeting.id, error = %e, "could not record attendance");
             }
         }
     }
@@ -905,11 +956,15 @@ impl Actor {
         }
     }
 
+    /// Closes `pid`'s socket from the server's side (removed, denied, ended, access ended):
+    /// they are out now, so their stay ends now.
     fn close(&mut self, pid: ParticipantId, code: u16, reason: &'static str) {
         if let Some(s) = self.sockets.remove(&pid) {
             let _ = s.tx.try_send(Outbound::Close(code, reason));
         }
         self.leave_media(pid);
+        let at = self.state.clock.now_ms();
+        self.end_stay(pid, at);
     }
 
     /// Sends what the SFU produced: datagrams to the socket, signalling to participants.

@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod attendance;
 mod auth;
 mod chat;
 mod cluster;

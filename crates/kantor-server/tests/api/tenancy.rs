@@ -12,10 +12,13 @@ use crate::common::{on_both, str_of, Client, Resp, TestServer, User};
 
 /// The least role an operation needs (with the body given below). `MeetingHost` is not an
 /// organisation role: the meeting's host (or a cohost) — every other member gets 403
-/// `meeting.not_host`.
+/// `meeting.not_host`. `HrOrMeetingHost`: HR, admins, the meeting's host and cohosts (and unit
+/// leaders for their unit) — every other member gets 404, so the meeting's existence is not
+/// revealed (attendance).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum MinRole {
     Member,
+    HrOrMeetingHost,
     Hr,
     Admin,
     MeetingHost,
@@ -45,7 +48,7 @@ const fn op(method: &'static str, path: &'static str, min: MinRole, body: Body) 
 }
 
 use Body::{Csv, Json, None as NoBody};
-use MinRole::{Admin, Hr, MeetingHost, Member};
+use MinRole::{Admin, Hr, HrOrMeetingHost, MeetingHost, Member};
 
 /// Every organisation operation and the least role it needs. A new endpoint fails the test
 /// until it is added here.
@@ -230,12 +233,21 @@ const OPERATIONS: &[Operation] = &[
     op("get", "/api/v1/orgs/{org_id}/meetings/{meeting_id}", Member, NoBody),
     op("get", "/api/v1/orgs/{org_id}/meetings/personal", Member, NoBody),
     op("get", "/api/v1/orgs/{org_id}/holidays", Member, NoBody),
+    op("delete", "/api/v1/orgs/{org_id}/meetings/{meeting_id}", MeetingHost, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/invitees", Member, NoBody),
+    op("put", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/occurrences/{date}", MeetingHost, Json(r#"{"cancelled": true}"#)),
+    op("get", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/invitation.ics", Member, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/calendar", Member, NoBody),
+    op("post", "/api/v1/orgs/{org_id}/calendar/feed", Member, NoBody),
     op("put", "/api/v1/orgs/{org_id}/holidays/{day}", Admin, Json(r#"{"name": "Libur Penyusup"}"#)),
     op("delete", "/api/v1/orgs/{org_id}/holidays/{day}", Admin, NoBody),
     op("patch", "/api/v1/orgs/{org_id}/meetings/{meeting_id}", MeetingHost, Json(r#"{"locked": true}"#)),
     op("post", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/end", MeetingHost, NoBody),
     op("post", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/mute-all", MeetingHost, NoBody),
     op("get", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants", MeetingHost, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/attendance", HrOrMeetingHost, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/attendance.xlsx", HrOrMeetingHost, NoBody),
+    op("get", "/api/v1/orgs/{org_id}/meetings/{meeting_id}/attendance.csv", HrOrMeetingHost, NoBody),
     op(
         "post",
         "/api/v1/orgs/{org_id}/meetings/{meeting_id}/participants/{participant_id}/{action}",
@@ -316,7 +328,9 @@ async fn populate(owner: &User, member: &User) -> Ids {
     let meeting = c
         .post(
             &owner.org_path("/meetings"),
-            json!({"title": "Rapat Rahasia"}),
+            // Scheduled, so the schedule endpoints have one to read.
+            json!({"title": "Rapat Rahasia", "schedule": {"start": "2030-01-07T09:00", "duration_minutes": 30,
+                "recurrence": {"freq": "weekly", "count": 3}}}),
         )
         .await
         .expect(201);
@@ -362,6 +376,7 @@ fn fill(path: &str, org: &str, rest: &Ids) -> String {
             "action" => "mute".to_string(),
             "emoji" => "%F0%9F%91%8D".to_string(),
             "day" => "2026-12-25".to_string(),
+            "date" => "2030-01-14".to_string(),
             _ => uuid::Uuid::now_v7().to_string(),
         };
         out.push_str(&value);
@@ -504,12 +519,12 @@ async fn every_org_operation_is_isolated_and_role_checked() {
             for (role, user) in [(Member, &member_a), (Hr, &hr_a)] {
                 let r = call(&user.client, op, &path).await;
                 let ok = if role < op.min {
-                    let code = if op.min == MeetingHost {
-                        "meeting.not_host"
-                    } else {
-                        "auth.forbidden"
+                    let expected = match op.min {
+                        MeetingHost => (403, "meeting.not_host"),
+                        HrOrMeetingHost => (404, "not_found"),
+                        _ => (403, "auth.forbidden"),
                     };
-                    (r.status, r.code()) == (403, code)
+                    (r.status, r.code()) == expected
                 } else if op.method == "get" {
                     r.status == 200
                 } else {

@@ -647,6 +647,36 @@ async fn system_bot(state: &AppState, org_id: OrgId) -> anyhow::Result<UserId> {
     anyhow::bail!("could not make the organisation's bot")
 }
 
+/// Posts `body` to `person` as a direct message from the organisation's Kantor bot; `key` makes
+/// a retried delivery one message.
+pub async fn dm_from_kantor(
+    state: &AppState,
+    org_id: OrgId,
+    person: UserId,
+    body: String,
+    key: String,
+) -> anyhow::Result<()> {
+    let (who, dm) = kantor_dm(state, org_id, person).await?;
+    post_message(state, &who, dm, &PostInput::text(key, body))
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.code))?;
+    Ok(())
+}
+
+/// The Kantor bot as a poster, and its direct message with `person` (both made when new).
+async fn kantor_dm(
+    state: &AppState,
+    org_id: OrgId,
+    person: UserId,
+) -> anyhow::Result<(ChatCaller, ConversationId)> {
+    let bot = system_bot(state, org_id).await?;
+    let dm = bot_dm(state, org_id, bot, person).await?;
+    let who = chat_member(state, org_id, bot)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.code))?;
+    Ok((who, dm))
+}
+
 /// The direct message between a bot and a person, made (with membership events) when new.
 async fn bot_dm(
     state: &AppState,
@@ -721,11 +751,7 @@ pub async fn run_remind(state: &AppState, payload: &str) -> anyhow::Result<()> {
                 (false, false) => format!("⏰ Pengingat dari <@{}>: {}", r.created_by, r.text),
                 (false, true) => format!("⏰ Reminder from <@{}>: {}", r.created_by, r.text),
             };
-            let bot = system_bot(state, r.org_id).await?;
-            let dm = bot_dm(state, r.org_id, bot, person).await?;
-            let who = chat_member(state, r.org_id, bot)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.code))?;
+            let (who, dm) = kantor_dm(state, r.org_id, person).await?;
             post_message(state, &who, dm, &PostInput::text(key, body)).await
         }
         (None, Some(cid)) => match chat_member(state, r.org_id, r.created_by).await {

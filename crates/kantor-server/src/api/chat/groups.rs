@@ -314,7 +314,7 @@ pub struct ReadersQuery {
     pub offset: Option<i64>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Clone, Debug)]
 pub struct UnitRefDto {
     pub id: String,
     pub name: String,

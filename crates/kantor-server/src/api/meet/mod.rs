@@ -9,11 +9,15 @@
 //! again when their sockets say hello.
 //!
 //! Layout: this file holds the shapes, access helpers and meeting-wide handlers; [`join`] the
-//! public join with its passcode limits; [`actions`] the actions on one participant.
+//! public join with its passcode limits; [`actions`] the actions on one participant;
+//! [`attendance`] the attendance report and its XLSX/CSV exports.
 
 pub mod actions;
+pub mod attendance;
 pub mod chat;
 pub mod join;
+pub mod schedule;
+pub mod schedule_dto;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -180,6 +184,17 @@ pub struct MeetingDto {
     pub conversation_id: Option<String>,
     pub kind: MeetingKindDto,
     pub agenda: String,
+    /// Scheduled meetings: the series.
+    #[schema(required = true)]
+    pub schedule: Option<schedule_dto::ScheduleDto>,
+    /// Scheduled meetings: the occurrence going on or next (none once the series is over).
+    #[schema(required = true)]
+    pub next_occurrence: Option<schedule_dto::OccurrenceDto>,
+    /// A cancelled scheduled series.
+    pub cancelled: bool,
+    /// Scheduled meetings: the invitation as iCalendar.
+    #[schema(required = true)]
+    pub ics_url: Option<String>,
 }
 
 /// `instant`: started now, ended for good. `scheduled`: a series with a time and invitees.
@@ -268,6 +283,10 @@ pub fn meeting_dto(state: &AppState, m: &Meeting, runs: bool) -> MeetingDto {
         conversation_id: m.conversation_id.map(|c| c.to_string()),
         kind: m.kind.into(),
         agenda: m.agenda.clone(),
+        schedule: None,
+        next_occurrence: None,
+        cancelled: m.cancelled_at.is_some(),
+        ics_url: None,
     }
 }
 
@@ -289,7 +308,7 @@ pub fn ended() -> ApiError {
     ApiError::gone("meeting.ended", "the meeting has ended")
 }
 
-fn not_host() -> ApiError {
+pub(super) fn not_host() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
         "meeting.not_host",
@@ -403,9 +422,15 @@ pub struct NewMeetingInput {
     pub waiting_room: Option<WaitingRoomDto>,
     /// Default true.
     pub allow_guests: Option<bool>,
+    /// Scheduled meetings: what it is about.
+    pub agenda: Option<String>,
+    /// Makes a scheduled meeting (a series) instead of starting one now.
+    pub schedule: Option<schedule_dto::SeriesInput>,
+    /// Scheduled meetings: who is invited.
+    pub invitees: Option<schedule_dto::InviteesInput>,
 }
 
-/// Starts an instant meeting, hosted by the caller.
+/// Starts an instant meeting hosted by the caller, or schedules one (`schedule`).
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/meetings", operation_id = "create_meeting", tag = "meetings", params(("org_id" = String, Path)), request_body = NewMeetingInput,
     responses((status = 201, body = MeetingDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
@@ -427,6 +452,37 @@ pub async fn create(
         Some(p) => rules::passcode(p)?,
         None => rules::generate_passcode(&mut rand::thread_rng()),
     };
+    let waiting_room = req.waiting_room.map_or(WaitingRoom::Guests, Into::into);
+    if let Some(s) = &req.schedule {
+        let m = schedule::create(
+            &state,
+            &who,
+            &user.name,
+            &user.time_zone,
+            schedule::NewScheduled {
+                title: &title,
+                agenda: req.agenda.as_deref(),
+                passcode: &passcode,
+                waiting_room,
+                allow_guests: req.allow_guests.unwrap_or(true),
+                schedule: s,
+                invitees: req.invitees.as_ref(),
+            },
+        )
+        .await?;
+        let mut conn = state.store.read_conn().await?;
+        let mut pairs = [(meeting_dto(&state, &m, true), &m)];
+        schedule::decorate_all(&state, &mut conn, &mut pairs, who.org_id, who.user_id).await?;
+        let [(dto, _)] = pairs;
+        return Ok((StatusCode::CREATED, axum::Json(dto)).into_response());
+    }
+    if req.agenda.is_some() || req.invitees.is_some() {
+        return Err(ApiError::invalid(
+            "schedule",
+            "meeting.not_scheduled",
+            "an agenda and invitees belong to a scheduled meeting: give `schedule` too",
+        ));
+    }
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
     let id = store::insert_meeting(
@@ -437,7 +493,7 @@ pub async fn create(
             &user.name,
             &title,
             &passcode,
-            req.waiting_room.map_or(WaitingRoom::Guests, Into::into),
+            waiting_room,
             req.allow_guests.unwrap_or(true),
         ),
         || rules::generate_number(&mut rand::thread_rng()),
@@ -550,14 +606,16 @@ pub async fn list(
     let mut conn = state.store.read_conn().await?;
     let meetings = store::meetings_of(&mut conn, who.org_id, who.user_id, RECENT_ENDED).await?;
     let cohosted = store::cohosted_by(&mut conn, who.org_id, who.user_id).await?;
+    let mut pairs: Vec<(MeetingDto, &Meeting)> = meetings
+        .iter()
+        .map(|m| {
+            let runs = m.host_id == who.user_id || cohosted.contains(&m.id);
+            (meeting_dto(&state, m, runs), m)
+        })
+        .collect();
+    schedule::decorate_all(&state, &mut conn, &mut pairs, who.org_id, who.user_id).await?;
     Ok(axum::Json(MeetingList {
-        meetings: meetings
-            .iter()
-            .map(|m| {
-                let runs = m.host_id == who.user_id || cohosted.contains(&m.id);
-                meeting_dto(&state, m, runs)
-            })
-            .collect(),
+        meetings: pairs.into_iter().map(|(d, _)| d).collect(),
     }))
 }
 
@@ -573,7 +631,10 @@ pub async fn get(
     let mut conn = state.store.read_conn().await?;
     let (m, me) = load(&mut conn, &who, &meeting_id).await?;
     let runs = meeting_role(&m, who.user_id, me.as_ref()).is_some_and(MeetingRole::runs_meeting);
-    Ok(axum::Json(meeting_dto(&state, &m, runs)))
+    let mut pairs = [(meeting_dto(&state, &m, runs), &m)];
+    schedule::decorate_all(&state, &mut conn, &mut pairs, who.org_id, who.user_id).await?;
+    let [(dto, _)] = pairs;
+    Ok(axum::Json(dto))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -585,6 +646,11 @@ pub struct MeetingPatchInput {
     pub allow_guests: Option<bool>,
     /// 4–10 letters and digits; old join links stop working.
     pub passcode: Option<String>,
+    /// Scheduled meetings: the agenda, the series (replacing its exceptions) and the invitees
+    /// (replacing them); invitees are told.
+    pub agenda: Option<String>,
+    pub schedule: Option<schedule_dto::SeriesInput>,
+    pub invitees: Option<schedule_dto::InviteesInput>,
 }
 
 /// Changes a live meeting's settings (host or cohost).
@@ -622,10 +688,27 @@ pub async fn patch(
         },
     )
     .await?;
+    if req.agenda.is_some() || req.schedule.is_some() || req.invitees.is_some() {
+        let title = title.clone().unwrap_or_else(|| m.title.clone());
+        schedule::update(
+            &mut tx,
+            &m,
+            &title,
+            req.agenda.as_deref(),
+            req.schedule.as_ref(),
+            req.invitees.as_ref(),
+            now,
+        )
+        .await?;
+    }
     let m = store::meeting(&mut tx, who.org_id, m.id).await?;
     tx.commit().await?;
     state.rooms.command(m.id, RoomCommand::Sync);
-    Ok(axum::Json(meeting_dto(&state, &m, true)))
+    let mut conn = state.store.read_conn().await?;
+    let mut pairs = [(meeting_dto(&state, &m, true), &m)];
+    schedule::decorate_all(&state, &mut conn, &mut pairs, who.org_id, who.user_id).await?;
+    let [(dto, _)] = pairs;
+    Ok(axum::Json(dto))
 }
 
 /// Ends the meeting for everyone (host only); the room closes every socket with `ended`.
