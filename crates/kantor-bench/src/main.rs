@@ -26,6 +26,11 @@
 //!   loss on the video m-lines, and whether this process was saturated.
 //! - `meeting-join`: `--joins` (30) guests join one after another while a publisher sends; each
 //!   timed from `POST /meet/join` to its first keyframe (p50/p95).
+//! - `meeting`: `--participants` (100) in one meeting, all sending audio (`--talkers`, 6, talk
+//!   in spurts; the rest are silent with DTX), the first `--cameras` (25) also simulcast video;
+//!   everyone views every camera at 320×180 and hears the 3 loudest others. Over `--seconds`:
+//!   loss on every received m-line and the server's CPU (pinned as for `sfu`). `--mics N`
+//!   lets only the first N publish a microphone (to see what per-microphone m-lines cost).
 //!
 //! # Layout
 //!
@@ -142,7 +147,20 @@ struct Cli {
     /// meeting-join: participants joining one after another.
     #[arg(long, default_value_t = 30)]
     joins: usize,
-    /// sfu, meeting-join: do not pin the server to CPU 0 and this process to CPU 1.
+    /// meeting: people in the meeting, all sending audio.
+    #[arg(long, default_value_t = 100)]
+    participants: usize,
+    /// meeting: participants who also send simulcast video.
+    #[arg(long, default_value_t = 25)]
+    cameras: usize,
+    /// meeting: participants who talk (in spurts); the others are silent (DTX).
+    #[arg(long, default_value_t = 6)]
+    talkers: usize,
+    /// meeting: participants who publish a microphone at all (default: everyone) — to see
+    /// what the per-microphone m-lines cost.
+    #[arg(long)]
+    mics: Option<usize>,
+    /// sfu, meeting-join, meeting: do not pin the server to CPU 0 and this process to CPU 1.
     #[arg(long)]
     no_pin: bool,
 }
@@ -173,6 +191,8 @@ enum Bench {
     Sfu,
     /// --joins guests join one after another: join request to first keyframe.
     MeetingJoin,
+    /// --participants in one call, everyone's audio, --cameras videos: loss and SFU CPU.
+    Meeting,
 }
 
 const WARMUP: Duration = Duration::from_secs(1);
@@ -209,14 +229,14 @@ fn run(mut cli: Cli) -> anyhow::Result<String> {
     if matches!(cli.bench, Bench::ChatFanout) {
         raise_open_files(cli.members as u64 + 1024)?;
     }
-    let meeting_bench = matches!(cli.bench, Bench::Sfu | Bench::MeetingJoin);
+    let meeting_bench = matches!(cli.bench, Bench::Sfu | Bench::MeetingJoin | Bench::Meeting);
     if meeting_bench {
         // Each synthetic participant holds two UDP sockets and a WebSocket; the server the
         // other end of the WebSocket.
-        let people = if matches!(cli.bench, Bench::Sfu) {
-            cli.subscribers
-        } else {
-            cli.joins
+        let people = match cli.bench {
+            Bench::Sfu => cli.subscribers,
+            Bench::Meeting => cli.participants,
+            _ => cli.joins,
         };
         raise_open_files(people as u64 * 4 + 1024)?;
         if pin_cpus(cli.no_pin) {
@@ -247,6 +267,7 @@ fn run(mut cli: Cli) -> anyhow::Result<String> {
             Bench::ChatStore => chat_store_bench(&cli).await,
             Bench::Sfu => sfu_bench(&cli).await,
             Bench::MeetingJoin => meeting_join_bench(&cli).await,
+            Bench::Meeting => meeting_call_bench(&cli).await,
         }
     })
 }
@@ -723,6 +744,103 @@ async fn sfu_bench(cli: &Cli) -> anyhow::Result<String> {
         ("server_unrouted", json!(o.server_unrouted)),
         ("server_queue_full", json!(o.server_queue_full)),
         ("server_send_failed", json!(o.server_send_failed)),
+        ("ramp_s", json!(round(o.ramp.as_secs_f64(), 1))),
+        (
+            "all_video_after_s",
+            json!(round(o.all_video_after.as_secs_f64(), 1)),
+        ),
+        ("seconds", json!(round(o.window.as_secs_f64(), 1))),
+        ("pinned", json!(!cli.no_pin)),
+    ]))
+}
+
+async fn meeting_call_bench(cli: &Cli) -> anyhow::Result<String> {
+    if cli.participants < 2 || cli.seconds == 0 || cli.join_concurrency == 0 {
+        bail!("meeting needs --participants of at least 2, --seconds and --join-concurrency of at least 1");
+    }
+    let dir = TempDir::new()?;
+    let (kantor, boot, server) = meeting_server(cli, &dir).await?;
+    let options = meet::MeetingOptions {
+        participants: cli.participants,
+        cameras: cli.cameras.min(cli.participants),
+        talkers: cli.talkers.min(cli.participants),
+        mics: cli.mics.unwrap_or(cli.participants).min(cli.participants),
+        window: Duration::from_secs(cli.seconds),
+        concurrency: cli.join_concurrency,
+        video_timeout: Duration::from_secs(90),
+    };
+    let bound = Duration::from_secs(cli.seconds + 900);
+    let url = server.url.clone();
+    let work = meet::meeting(&url, server.pid, &boot.org_id, &boot.token, &options);
+    let o = bounded("meeting", bound, work, &kantor, server).await;
+    drop(dir);
+    let o = o?;
+    let saturated = o.client_cpu >= 0.9;
+    eprintln!(
+        "{} participants ({} with every camera) over {:.1} s: {:.0} packets/s received ({:.0} \
+         video, {:.0} audio); each: {:.1} videos at {:.0} kbit/s, {:.2} audio streams (most {:.2})",
+        o.participants,
+        o.full_gallery,
+        o.window.as_secs_f64(),
+        o.received_pps,
+        o.video_pps,
+        o.audio_pps,
+        o.video_streams_each,
+        o.video_kbps_each,
+        o.audio_streams_each,
+        o.audio_streams_max
+    );
+    eprintln!(
+        "loss {:.3} % (video {:.3} %, audio {:.3} %), {} keyframes; participants sent {:.0} \
+         packets/s",
+        o.loss_pct, o.video_loss_pct, o.audio_loss_pct, o.keyframes, o.sent_pps
+    );
+    eprintln!(
+        "server: {:.0} datagrams/s sent, {:.0} received; {} unrouted, {} dropped (room behind), \
+         {} refused by the socket",
+        o.server_sent_pps,
+        o.server_received_pps,
+        o.server_unrouted,
+        o.server_queue_full,
+        o.server_send_failed
+    );
+    eprintln!(
+        "CPU (cores): server {:.3}, bench {:.3}{}, others {}",
+        o.sfu_cpu,
+        o.client_cpu,
+        if saturated { " (saturated)" } else { "" },
+        o.other_cpu.map_or("?".into(), |c| format!("{c:.3}"))
+    );
+    Ok(json_line(&[
+        ("bench", json!("meeting")),
+        ("participants", json!(o.participants)),
+        ("loss_pct", json!(round(o.loss_pct, 3))),
+        ("sfu_cpu", json!(round(o.sfu_cpu, 3))),
+        ("video_loss_pct", json!(round(o.video_loss_pct, 3))),
+        ("audio_loss_pct", json!(round(o.audio_loss_pct, 3))),
+        ("cameras", json!(o.cameras)),
+        ("talkers", json!(o.talkers)),
+        ("full_gallery", json!(o.full_gallery)),
+        ("videos_each", json!(round(o.video_streams_each, 1))),
+        ("video_kbps_each", json!(round(o.video_kbps_each, 0))),
+        ("audio_streams_each", json!(round(o.audio_streams_each, 2))),
+        ("audio_streams_max", json!(round(o.audio_streams_max, 2))),
+        ("forwarded_pps", json!(round(o.received_pps, 0))),
+        ("video_pps", json!(round(o.video_pps, 0))),
+        ("audio_pps", json!(round(o.audio_pps, 0))),
+        ("keyframes", json!(o.keyframes)),
+        ("participants_sent_pps", json!(round(o.sent_pps, 0))),
+        ("server_sent_pps", json!(round(o.server_sent_pps, 0))),
+        (
+            "server_received_pps",
+            json!(round(o.server_received_pps, 0)),
+        ),
+        ("server_unrouted", json!(o.server_unrouted)),
+        ("server_queue_full", json!(o.server_queue_full)),
+        ("server_send_failed", json!(o.server_send_failed)),
+        ("client_cpu", json!(round(o.client_cpu, 3))),
+        ("client_saturated", json!(saturated)),
+        ("other_cpu", json!(o.other_cpu.map(|c| round(c, 3)))),
         ("ramp_s", json!(round(o.ramp.as_secs_f64(), 1))),
         (
             "all_video_after_s",

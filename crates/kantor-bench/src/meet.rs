@@ -14,6 +14,11 @@
 //! - [`join`]: while the publisher sends, participants join one after another; each is timed
 //!   from its `POST /meet/join` to the first keyframe on its video m-line, with the stages in
 //!   between (join answered, `welcome`, `sub_offer` answered).
+//! - [`meeting`]: a large call — everyone publishes a microphone (a few talking in spurts at
+//!   different levels, the rest silent with DTX), the first few also a camera; everyone views
+//!   every camera at 320×180 (the `q` layer) and is forwarded the 3 loudest other microphones.
+//!   Measured like `sfu` once everyone receives every camera: loss over every received m-line
+//!   (audio and video), the server's CPU, audio streams heard at once.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -22,7 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use futures::{SinkExt, StreamExt};
 use kantor_sfu::str0m::media::MediaKind;
-use kantor_sfu::synthetic::{self, Handle, PublishPlan};
+use kantor_sfu::synthetic::{self, Handle, PublishPlan, Voice};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -33,8 +38,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::server;
 
-/// Tile size every viewer asks for: the room forwards the `h` layer for it.
+/// Tile size every viewer asks for in sfu and meeting-join: the room forwards the `h` layer.
 const VIEW: (u32, u32) = (640, 360);
+/// Tile size in the meeting bench's gallery: the room forwards the `q` layer.
+const GALLERY_VIEW: (u32, u32) = (320, 180);
 /// How long one signalling step (welcome, pub_answer) may take.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes each WebSocket read asks for (tungstenite zeroes its read buffer before each read).
@@ -214,8 +221,9 @@ struct Participant {
 }
 
 impl Participant {
-    /// Opens the socket with the participant token and says hello.
-    async fn enter(target: &Target, token: &str) -> anyhow::Result<Participant> {
+    /// Opens the socket with the participant token and says hello; every remote video is
+    /// viewed at `view` (device pixels).
+    async fn enter(target: &Target, token: &str, view: (u32, u32)) -> anyhow::Result<Participant> {
         let peer = synthetic::spawn([127, 0, 0, 1].into())
             .await
             .context("cannot bind the synthetic participant's UDP sockets")?;
@@ -290,7 +298,7 @@ impl Participant {
                                     .flat_map(|m| m.values())
                                     .filter(|t| t["source"] != "mic")
                                     .filter_map(|t| t["track"].as_str())
-                                    .map(|id| (id.to_string(), json!({"w": VIEW.0, "h": VIEW.1})))
+                                    .map(|id| (id.to_string(), json!({"w": view.0, "h": view.1})))
                                     .collect();
                                 let frames = [
                                     json!({"t": "sub_answer", "sdp": answer}),
@@ -357,7 +365,7 @@ impl Participant {
             .collect();
         for frame in [
             json!({"t": "pub_offer", "sdp": sdp, "tracks": tracks}),
-            json!({"t": "state", "mic": plan.audio, "cam": true, "screen": false}),
+            json!({"t": "state", "mic": plan.audio, "cam": plan.video, "screen": false}),
         ] {
             self.send.send(frame).context("the socket task ended")?;
         }
@@ -419,7 +427,7 @@ async fn start_publisher(
     token: &str,
 ) -> anyhow::Result<Participant> {
     let token = join_meeting(target, meeting, Who::Member(token)).await?;
-    let mut publisher = Participant::enter(target, &token).await?;
+    let mut publisher = Participant::enter(target, &token, VIEW).await?;
     publisher.expect("welcome").await?;
     publisher.publish(PublishPlan::default()).await?;
     let deadline = Instant::now() + STEP_TIMEOUT;
@@ -438,7 +446,7 @@ async fn start_publisher(
 /// A guest joins and gets its welcome.
 async fn guest(target: &Target, meeting: &Meeting, i: usize) -> anyhow::Result<Participant> {
     let token = join_meeting(target, meeting, Who::Guest(format!("Tamu {i}"))).await?;
-    let mut p = Participant::enter(target, &token).await?;
+    let mut p = Participant::enter(target, &token, VIEW).await?;
     p.expect("welcome").await?;
     Ok(p)
 }
@@ -635,6 +643,299 @@ pub async fn sfu(
     })
 }
 
+pub struct MeetingOptions {
+    pub participants: usize,
+    /// Participants who also send simulcast video (the first ones to join).
+    pub cameras: usize,
+    /// Participants who talk (in spurts); the rest are silent with DTX.
+    pub talkers: usize,
+    /// Participants who publish a microphone at all (the first ones; normally everyone).
+    pub mics: usize,
+    pub window: Duration,
+    /// Participants joining at once during the ramp.
+    pub concurrency: usize,
+    /// How long after the ramp everyone may take to receive every camera.
+    pub video_timeout: Duration,
+}
+
+/// The meeting benchmark's figures over the measured window.
+pub struct MeetingOutcome {
+    pub participants: usize,
+    pub cameras: usize,
+    pub talkers: usize,
+    pub ramp: Duration,
+    /// From the end of the ramp until everyone received every camera (or the timeout).
+    pub all_video_after: Duration,
+    /// Participants receiving every camera when the window started.
+    pub full_gallery: usize,
+    pub window: Duration,
+    /// Σ lost ÷ Σ expected over every received m-line (audio and video), in %.
+    pub loss_pct: f64,
+    pub video_loss_pct: f64,
+    pub audio_loss_pct: f64,
+    /// Packets everyone received per second.
+    pub received_pps: f64,
+    pub video_pps: f64,
+    pub audio_pps: f64,
+    /// Audio streams each participant received on average (packets ÷ 50 per second): at most
+    /// the 3 loudest others.
+    pub audio_streams_each: f64,
+    /// The most audio packets one participant received per second, ÷ 50.
+    pub audio_streams_max: f64,
+    /// Video streams with packets in the window, per participant (mean).
+    pub video_streams_each: f64,
+    /// Video payload per participant, kbit/s.
+    pub video_kbps_each: f64,
+    pub keyframes: u64,
+    /// Packets all participants sent per second (their audio, DTX and video).
+    pub sent_pps: f64,
+    pub server_sent_pps: f64,
+    pub server_received_pps: f64,
+    pub server_unrouted: u64,
+    pub server_queue_full: u64,
+    pub server_send_failed: u64,
+    pub sfu_cpu: f64,
+    pub client_cpu: f64,
+    pub other_cpu: Option<f64>,
+}
+
+/// One participant's received m-lines: mid → (video?, packets, expected, bytes, keyframes).
+type Lines = std::collections::BTreeMap<String, (bool, u64, u64, u64, u64)>;
+
+impl Participant {
+    fn lines(&self) -> Lines {
+        let s = self.peer.stats.lock().unwrap_or_else(|e| e.into_inner());
+        s.received
+            .iter()
+            .map(|(mid, r)| {
+                let video = r.kind == Some(MediaKind::Video);
+                (
+                    mid.clone(),
+                    (video, r.packets, r.expected, r.bytes, r.keyframes),
+                )
+            })
+            .collect()
+    }
+}
+
+/// What participant `i` of the meeting bench sends: the first `cameras` a simulcast camera;
+/// the first `talkers` talk in spurts at levels 4 dB apart (−18 dBov down), so the loudest
+/// three change every few seconds; everyone else is silent — Opus DTX, one packet at −80 dBov
+/// every 400 ms.
+fn meeting_plan(i: usize, options: &MeetingOptions) -> PublishPlan {
+    let voice = if i < options.talkers {
+        Voice {
+            level: -18 - 4 * i8::try_from(i.min(20)).unwrap_or(20),
+            noise_level: -80,
+            talk: Duration::from_secs(3),
+            pause: Duration::from_secs(2),
+            phase: Duration::from_millis(1300 * i as u64),
+        }
+    } else {
+        Voice {
+            noise_level: -80,
+            ..Voice::silent()
+        }
+    };
+    PublishPlan {
+        video: i < options.cameras,
+        audio: i < options.mics,
+        voice,
+        ..PublishPlan::default()
+    }
+}
+
+/// `participants` people in one meeting: the owner first (as host), then guests; everyone
+/// publishes audio, the first `cameras` also video; everyone views every camera at 320×180
+/// (the `q` layer). A window is measured once everyone receives every camera.
+pub async fn meeting(
+    url: &str,
+    server_pid: u32,
+    org_id: &str,
+    token: &str,
+    options: &MeetingOptions,
+) -> anyhow::Result<MeetingOutcome> {
+    let target = Target::new(url).await?;
+    let meeting = create_meeting(&target, org_id, token).await?;
+    eprintln!(
+        "{} participants joining ({} with cameras, {} talking), {} at a time …",
+        options.participants, options.cameras, options.talkers, options.concurrency
+    );
+    let ramp_start = Instant::now();
+    let (target_ref, meeting_ref) = (&target, &meeting);
+    let enter = |i: usize| async move {
+        let who = if i == 0 {
+            Who::Member(token)
+        } else {
+            Who::Guest(format!("Peserta {i}"))
+        };
+        let t = join_meeting(target_ref, meeting_ref, who).await?;
+        let mut p = Participant::enter(target_ref, &t, GALLERY_VIEW).await?;
+        p.expect("welcome").await?;
+        let plan = meeting_plan(i, options);
+        if plan.video || plan.audio {
+            p.publish(plan).await?;
+        }
+        anyhow::Ok(p)
+    };
+    // The host first, so that guests are admitted into a meeting that has one.
+    let mut people = vec![enter(0).await.context("the host could not join")?];
+    let mut joined = futures::stream::iter(1..options.participants)
+        .map(|i| {
+            let enter = &enter;
+            async move { (i, enter(i).await) }
+        })
+        .buffered(options.concurrency.max(1));
+    while let Some((i, result)) = joined.next().await {
+        people.push(result.with_context(|| format!("participant {i} could not join"))?);
+        if people.len() % 25 == 0 {
+            eprintln!(
+                "  {} joined after {:.1} s",
+                people.len(),
+                ramp_start.elapsed().as_secs_f64()
+            );
+        }
+    }
+    drop(joined);
+    let ramp = ramp_start.elapsed();
+    // Everyone should see every camera but their own.
+    let wanted = |i: usize| {
+        let own = usize::from(i < options.cameras);
+        options.cameras.min(options.participants) - own
+    };
+    let full = |people: &[Participant]| {
+        people
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| p.counts().video_lines >= wanted(*i) as u64)
+            .count()
+    };
+    eprintln!(
+        "{} joined in {:.1} s; waiting for everyone to receive {} cameras …",
+        people.len(),
+        ramp.as_secs_f64(),
+        options.cameras
+    );
+    let wait_start = Instant::now();
+    let mut last_report = Instant::now();
+    loop {
+        let n = full(&people);
+        if n == people.len() {
+            break;
+        }
+        if wait_start.elapsed() > options.video_timeout {
+            eprintln!(
+                "only {n} of {} receive every camera after {} s; measuring anyway",
+                people.len(),
+                options.video_timeout.as_secs()
+            );
+            break;
+        }
+        if last_report.elapsed() > Duration::from_secs(5) {
+            eprintln!("  {n} of {} receive every camera", people.len());
+            last_report = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let all_video_after = wait_start.elapsed();
+    tokio::time::sleep(SETTLE).await;
+    let full_gallery = full(&people);
+    eprintln!(
+        "measuring {} s (server pid {server_pid}) …",
+        options.window.as_secs()
+    );
+    let pid = server_pid.to_string();
+    let snap = |people: &[Participant]| {
+        let lines: Vec<Lines> = people.iter().map(Participant::lines).collect();
+        let sent: u64 = people.iter().map(Participant::sent_packets).sum();
+        (Instant::now(), lines, sent)
+    };
+    let media0 = target.media_counters().await?;
+    let (cpu0, self0, busy0) = (
+        server::cpu_time(&pid),
+        server::cpu_time("self"),
+        server::machine_busy(),
+    );
+    let (t0, lines0, sent0) = snap(&people);
+    tokio::time::sleep(options.window).await;
+    let (t1, lines1, sent1) = snap(&people);
+    let (cpu1, self1, busy1) = (
+        server::cpu_time(&pid),
+        server::cpu_time("self"),
+        server::machine_busy(),
+    );
+    let media1 = target.media_counters().await?;
+    let wall = (t1 - t0).as_secs_f64();
+    let cores = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a).as_secs_f64() / wall),
+        _ => None,
+    };
+    let sfu_cpu = cores(cpu0, cpu1).context("no CPU time for the server")?;
+    let client_cpu = cores(self0, self1).context("no CPU time for myself")?;
+    let other_cpu = cores(busy0, busy1).map(|b| (b - sfu_cpu - client_cpu).max(0.0));
+    // (packets, expected) per kind, video bytes, keyframes, video lines with packets.
+    let (mut video, mut audio) = ((0u64, 0u64), (0u64, 0u64));
+    let (mut bytes, mut keyframes, mut video_lines) = (0u64, 0u64, 0u64);
+    let mut audio_max = 0u64;
+    for (before, after) in lines0.iter().zip(&lines1) {
+        let mut audio_here = 0;
+        for (mid, &(is_video, packets, expected, b, k)) in after {
+            let (_, p0, e0, b0, k0) = before.get(mid).copied().unwrap_or_default();
+            let (dp, de) = (packets - p0, expected.saturating_sub(e0));
+            let sum = if is_video { &mut video } else { &mut audio };
+            sum.0 += dp;
+            sum.1 += de;
+            if is_video {
+                bytes += b - b0;
+                keyframes += k - k0;
+                video_lines += u64::from(dp > 0);
+            } else {
+                audio_here += dp;
+            }
+        }
+        audio_max = audio_max.max(audio_here);
+    }
+    let pct = |(got, expected): (u64, u64)| {
+        if expected == 0 {
+            0.0
+        } else {
+            expected.saturating_sub(got) as f64 * 100.0 / expected as f64
+        }
+    };
+    let n = people.len().max(1) as f64;
+    let rate = |a: u64, b: u64| b.saturating_sub(a) as f64 / wall;
+    drop(people);
+    Ok(MeetingOutcome {
+        participants: options.participants,
+        cameras: options.cameras,
+        talkers: options.talkers,
+        ramp,
+        all_video_after,
+        full_gallery,
+        window: t1 - t0,
+        loss_pct: pct((video.0 + audio.0, video.1 + audio.1)),
+        video_loss_pct: pct(video),
+        audio_loss_pct: pct(audio),
+        received_pps: (video.0 + audio.0) as f64 / wall,
+        video_pps: video.0 as f64 / wall,
+        audio_pps: audio.0 as f64 / wall,
+        audio_streams_each: audio.0 as f64 / wall / n / 50.0,
+        audio_streams_max: audio_max as f64 / wall / 50.0,
+        video_streams_each: video_lines as f64 / n,
+        video_kbps_each: bytes as f64 * 8.0 / 1000.0 / wall / n,
+        keyframes,
+        sent_pps: rate(sent0, sent1),
+        server_sent_pps: rate(media0.sent, media1.sent),
+        server_received_pps: rate(media0.received, media1.received),
+        server_unrouted: media1.unrouted.saturating_sub(media0.unrouted),
+        server_queue_full: media1.queue_full.saturating_sub(media0.queue_full),
+        server_send_failed: media1.send_failed.saturating_sub(media0.send_failed),
+        sfu_cpu,
+        client_cpu,
+        other_cpu,
+    })
+}
+
 /// Each join's stages, from the moment its `POST /meet/join` was sent.
 pub struct JoinTiming {
     pub joined: Duration,
@@ -661,7 +962,7 @@ pub async fn join(
         let start = Instant::now();
         let token = join_meeting(&target, &meeting, Who::Guest(format!("Tamu {i}"))).await?;
         let joined = start.elapsed();
-        let mut p = Participant::enter(&target, &token).await?;
+        let mut p = Participant::enter(&target, &token, VIEW).await?;
         p.expect("welcome").await?;
         let welcome = start.elapsed();
         let deadline = start + KEYFRAME_TIMEOUT;

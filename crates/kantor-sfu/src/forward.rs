@@ -240,11 +240,16 @@ impl VideoForward {
     }
 }
 
-/// One subscriber's view of one remote audio track: forwarded unless muted, numbering kept
-/// continuous across mutes.
+/// One subscriber's view of one remote audio track: forwarded while the source is selected
+/// (one of the loudest, [`crate::speakers`]) and not muted. Numbering stays continuous across
+/// every pause: the next forwarded packet gets the sequence number after the last one sent (no
+/// hole the receiver would count as loss or NACK) and a timestamp advanced by the real time
+/// that passed (the jitter buffer sees a pause, as after DTX).
 #[derive(Clone, Debug)]
 pub struct AudioForward {
     muted: bool,
+    /// Whether the last packet offered was forwarded: a pause starts when this turns false.
+    flowing: bool,
     rewriter: Rewriter,
 }
 
@@ -252,6 +257,7 @@ impl Default for AudioForward {
     fn default() -> Self {
         AudioForward {
             muted: false,
+            flowing: false,
             rewriter: Rewriter::new(48_000),
         }
     }
@@ -260,7 +266,7 @@ impl Default for AudioForward {
 impl AudioForward {
     pub fn set_muted(&mut self, muted: bool) {
         if muted && !self.muted {
-            self.rewriter.resync();
+            self.pause();
         }
         self.muted = muted;
     }
@@ -269,11 +275,21 @@ impl AudioForward {
         self.muted
     }
 
-    pub fn on_packet(&mut self, p: &InPacket) -> Option<OutPacket> {
-        if self.muted {
+    /// Decides for a packet of a source that is (`selected`) or is not among the loudest for
+    /// this subscriber.
+    pub fn on_packet(&mut self, selected: bool, p: &InPacket) -> Option<OutPacket> {
+        if self.muted || !selected {
+            self.pause();
             return None;
         }
+        self.flowing = true;
         self.rewriter.rewrite(p)
+    }
+
+    fn pause(&mut self) {
+        if std::mem::take(&mut self.flowing) {
+            self.rewriter.resync();
+        }
     }
 }
 
@@ -556,16 +572,71 @@ mod tests {
     fn muted_audio_is_dropped_and_resumes_continuously() {
         let t0 = Instant::now();
         let mut a = AudioForward::default();
-        assert_eq!(a.on_packet(&pkt(7, 960, t0, false)).map(|o| o.seq), Some(7));
+        assert_eq!(
+            a.on_packet(true, &pkt(7, 960, t0, false)).map(|o| o.seq),
+            Some(7)
+        );
         a.set_muted(true);
-        assert_eq!(a.on_packet(&pkt(8, 1920, t0, false)), None);
-        assert_eq!(a.on_packet(&pkt(9, 2880, t0, false)), None);
+        assert_eq!(a.on_packet(true, &pkt(8, 1920, t0, false)), None);
+        assert_eq!(a.on_packet(true, &pkt(9, 2880, t0, false)), None);
         a.set_muted(false);
         let o = a
-            .on_packet(&pkt(60, 50_000, t0 + Duration::from_millis(500), false))
+            .on_packet(
+                true,
+                &pkt(60, 50_000, t0 + Duration::from_millis(500), false),
+            )
             .expect("forwarded");
         assert_eq!(o.seq, 8, "no hole where the mute was");
         assert_eq!(o.ts, 960 + 24_000, "500 ms at 48 kHz");
+    }
+
+    #[test]
+    fn an_unselected_source_pauses_and_resumes_without_a_hole() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut a = AudioForward::default();
+        // Selected: 100..=104 go out as they are.
+        for i in 0..5u32 {
+            let o = a
+                .on_packet(
+                    true,
+                    &pkt(100 + u64::from(i), 960 * i, t0 + ms(20) * i, false),
+                )
+                .expect("forwarded");
+            assert_eq!((o.seq, o.ts), (100 + u64::from(i), 960 * i));
+        }
+        // Not among the loudest for 2 s (100 packets): nothing goes out.
+        for i in 5..105u32 {
+            assert_eq!(
+                a.on_packet(
+                    false,
+                    &pkt(100 + u64::from(i), 960 * i, t0 + ms(20) * i, false)
+                ),
+                None
+            );
+        }
+        // Selected again: the next sequence number, the timestamp 2 s on (real time), and
+        // then the source's own spacing.
+        let o = a
+            .on_packet(true, &pkt(205, 960 * 105, t0 + ms(20) * 105, false))
+            .expect("forwarded");
+        assert_eq!(o.seq, 105, "no hole: the receiver sees no loss");
+        assert_eq!(
+            o.ts,
+            960 * 4 + 48 * 2020,
+            "2,020 ms at 48 kHz after the last"
+        );
+        let next = a
+            .on_packet(true, &pkt(206, 960 * 106, t0 + ms(20) * 106, false))
+            .expect("forwarded");
+        assert_eq!((next.seq, next.ts), (106, o.ts + 960));
+        // A source that was never forwarded starts with its own numbers.
+        let mut b = AudioForward::default();
+        assert_eq!(b.on_packet(false, &pkt(1, 0, t0, false)), None);
+        assert_eq!(
+            b.on_packet(true, &pkt(2, 960, t0, false)).map(|o| o.seq),
+            Some(2)
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //!
 //! Sans-IO like str0m: feed it [`Room::handle_packet`], [`Room::handle_timeout`] and the
 //! signalling calls, then drain [`Room::poll_output`] and sleep until [`Room::poll_timeout`].
-//! The forwarding decisions themselves are in [`crate::forward`].
+//! The forwarding decisions themselves are in [`crate::forward`]; which microphones are heard
+//! (the loudest three others, per subscriber) in [`crate::speakers`].
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ use crate::forward::{
     choose_layer, AudioForward, InPacket, KeyframeLimiter, Layer, OutPacket, Verdict, VideoForward,
     Want, LAYER_RIDS,
 };
+use crate::speakers::{Loudest, SpeakerConfig};
 use crate::stun;
 
 /// A participant in the room (the meeting participant's id).
@@ -76,6 +78,8 @@ pub struct RoomConfig {
     pub layer_bps: [u64; 3],
     /// Shortest gap between two keyframe requests to one publisher layer.
     pub keyframe_interval: Duration,
+    /// Which microphones are forwarded: each subscriber gets the `slots` loudest others.
+    pub speakers: SpeakerConfig,
 }
 
 impl Default for RoomConfig {
@@ -87,6 +91,7 @@ impl Default for RoomConfig {
             cap_screen_bps: 5_000_000,
             layer_bps: [150_000, 500_000, 1_500_000],
             keyframe_interval: Duration::from_millis(250),
+            speakers: SpeakerConfig::default(),
         }
     }
 }
@@ -180,6 +185,9 @@ struct OutTrack {
     source: Source,
     state: OutState,
     pt: Option<str0m::media::Pt>,
+    /// The send stream's SSRC once looked up: str0m finds a stream by SSRC in a hash map, by
+    /// mid only by walking all of the connection's streams.
+    ssrc: Option<Ssrc>,
     video: VideoForward,
     audio: AudioForward,
 }
@@ -258,8 +266,6 @@ struct Peer {
     bwe_bps: Option<u64>,
     /// Last desired bitrate given to the subscribe connection's estimator.
     desired_bps: u64,
-    loudness: f32,
-    last_voice: Option<Instant>,
 }
 
 pub struct Room {
@@ -274,6 +280,10 @@ pub struct Room {
     next_tick: Option<Instant>,
     next_remb: Option<Instant>,
     speaker: Option<(PeerId, Instant)>,
+    /// The loudest microphones: only these are forwarded (never to their own peer).
+    speakers: Loudest<PeerId>,
+    /// The time of the last input, for connections polled lazily in `poll_output`.
+    last_now: Option<Instant>,
 }
 
 const TICK: Duration = Duration::from_millis(200);
@@ -286,6 +296,7 @@ const INITIAL_BWE_BPS: u64 = 2_000_000;
 
 impl Room {
     pub fn new(config: RoomConfig) -> Room {
+        let speakers = Loudest::new(config.speakers);
         Room {
             config,
             conns: Vec::new(),
@@ -298,6 +309,8 @@ impl Room {
             next_tick: None,
             next_remb: None,
             speaker: None,
+            speakers,
+            last_now: None,
         }
     }
 
@@ -341,6 +354,7 @@ impl Room {
         for idx in [p.publ, p.sub].into_iter().flatten() {
             self.drop_conn(idx);
         }
+        self.speakers.remove(peer);
         let others: Vec<PeerId> = self.peers.keys().copied().collect();
         for other in others {
             self.withdraw(other, |o| o.from == peer);
@@ -438,6 +452,7 @@ impl Room {
                 for o in &mut p.outs {
                     if let OutState::Negotiating(m) = o.state {
                         o.state = OutState::Open(m);
+                        o.ssrc = None;
                         o.pt = match o.source.kind() {
                             MediaKind::Audio => opus,
                             MediaKind::Video => vp8,
@@ -553,8 +568,11 @@ impl Room {
                 }
             }
         }
-        self.mark(idx);
-        self.drive(now);
+        // Only this connection now: the packets it forwards are written into subscribers'
+        // connections, which are polled once for a whole batch of datagrams, in
+        // `poll_output` (a poll walks every stream of a connection — one per remote track).
+        self.last_now = Some(now);
+        self.poll_conn(idx, now);
         true
     }
 
@@ -587,7 +605,12 @@ impl Room {
         }
     }
 
+    /// The next output. Connections that packets were forwarded into since the last call are
+    /// polled first.
     pub fn poll_output(&mut self) -> Option<Output> {
+        if let (true, Some(now)) = (self.out.is_empty(), self.last_now) {
+            self.drive(now);
+        }
         self.out.pop_front()
     }
 
@@ -687,6 +710,7 @@ impl Room {
 
     /// Polls every connection that had input or output queued until each waits on its timer.
     fn drive(&mut self, now: Instant) {
+        self.last_now = Some(now);
         while let Some(idx) = self.dirty.pop() {
             self.poll_conn(idx, now);
         }
@@ -759,6 +783,7 @@ impl Room {
                 for o in &mut p.outs {
                     o.state = OutState::ToOpen;
                     o.pt = None;
+                    o.ssrc = None;
                     o.video = VideoForward::default();
                     o.audio = AudioForward::default();
                 }
@@ -1212,11 +1237,9 @@ impl Room {
             track.limiter.keyframe_seen(layer);
         }
         if !is_video {
-            if let Some(level) = pkt.header.ext_vals.audio_level {
-                let loud = (127 - i32::from(level.clamp(-127, 0).unsigned_abs())) as f32;
-                p.loudness = p.loudness * 0.8 + loud * 0.2;
-                p.last_voice = Some(now);
-            }
+            self.speakers
+                .on_level(peer, pkt.header.ext_vals.audio_level, now);
+            self.speakers.update(now);
         }
         let input = InPacket {
             seq: *pkt.seq_no,
@@ -1258,7 +1281,8 @@ impl Room {
                     Verdict::Drop => None,
                 }
             } else {
-                o.audio.on_packet(&input)
+                o.audio
+                    .on_packet(self.speakers.forwards(peer, *sid), &input)
             };
             let Some(out) = out else { continue };
             let Some(conn) = self.conns.get_mut(sub_idx).and_then(Option::as_mut) else {
@@ -1283,7 +1307,11 @@ impl Room {
                     write = write.vp8_patch(patch);
                 }
             }
-            if let Some(tx) = conn.rtc.direct_api().stream_tx_by_mid(mid, None) {
+            let mut api = conn.rtc.direct_api();
+            if o.ssrc.is_none() {
+                o.ssrc = api.stream_tx_by_mid(mid, None).map(|tx| tx.ssrc());
+            }
+            if let Some(tx) = o.ssrc.and_then(|ssrc| api.stream_tx(&ssrc)) {
                 tx.write_rtp(write);
                 self.stats.forwarded_packets += 1;
                 dirty.push(sub_idx);
@@ -1385,34 +1413,26 @@ impl Room {
         }
     }
 
+    /// The active speaker is the loudest of the selected microphones ([`Loudest::loudest`]),
+    /// so whoever is shown as speaking is always heard. A change waits [`SPEAKER_HOLD`] unless
+    /// the current speaker is no longer selected (stopped talking); when nobody talks the last
+    /// speaker stays.
     fn pick_speaker(&mut self, now: Instant) {
-        let loudest = self
-            .peers
-            .iter_mut()
-            .filter_map(|(id, p)| {
-                let recent = p
-                    .last_voice
-                    .is_some_and(|t| now.saturating_duration_since(t) < Duration::from_millis(600));
-                if !recent {
-                    p.loudness *= 0.5;
-                }
-                (recent && p.loudness > 60.0).then_some((*id, p.loudness))
-            })
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        let Some((cand, _)) = loudest else { return };
-        match self.speaker {
-            Some((cur, _)) if cur == cand => {}
+        self.speakers.update(now);
+        let Some(cand) = self.speakers.loudest() else {
+            return;
+        };
+        let switch = match self.speaker {
+            Some((cur, _)) if cur == cand => false,
             Some((cur, since)) => {
-                let cur_quiet = self.peers.get(&cur).is_none_or(|p| p.loudness < 40.0);
-                if cur_quiet || now.saturating_duration_since(since) >= SPEAKER_HOLD {
-                    self.speaker = Some((cand, now));
-                    self.out.push_back(Output::Speaker(Some(cand)));
-                }
+                !self.speakers.selected().contains(&cur)
+                    || now.saturating_duration_since(since) >= SPEAKER_HOLD
             }
-            None => {
-                self.speaker = Some((cand, now));
-                self.out.push_back(Output::Speaker(Some(cand)));
-            }
+            None => true,
+        };
+        if switch {
+            self.speaker = Some((cand, now));
+            self.out.push_back(Output::Speaker(Some(cand)));
         }
     }
 }
@@ -1425,6 +1445,7 @@ fn new_out(from: PeerId, source: Source) -> OutTrack {
         source,
         state: OutState::ToOpen,
         pt: None,
+        ssrc: None,
         video: VideoForward::default(),
         audio,
     }

@@ -1,7 +1,8 @@
 //! A synthetic meeting participant on str0m, for integration tests and `kantor-bench`: real ICE,
 //! DTLS and SRTP against the real SFU, with generated media instead of a camera — VP8-shaped
 //! RTP on three simulcast layers (keyframe every `keyframe_every`, and on request) plus
-//! Opus-sized audio with the audio-level extension. It counts what it receives per subscribe
+//! Opus-sized audio with the audio-level extension, talking at a set level in spurts with DTX
+//! in between ([`Voice`]). It counts what it receives per subscribe
 //! mid (packets, losses from sequence gaps, keyframes, the first keyframe's arrival).
 //!
 //! Signalling is the caller's: [`Synthetic::publish_offer`] / [`Synthetic::pub_answer`] /
@@ -29,9 +30,13 @@ use crate::room::{local_pt, Source};
 /// What a synthetic participant sends.
 #[derive(Clone, Copy, Debug)]
 pub struct PublishPlan {
+    /// A camera m-line (with the layers below) at all.
+    pub video: bool,
     /// Bits per second of each simulcast layer (`q`, `h`, `f`); 0 = layer not sent.
     pub layer_bps: [u64; 3],
     pub audio: bool,
+    /// How the microphone talks.
+    pub voice: Voice,
     pub fps: u32,
     pub keyframe_every: Duration,
 }
@@ -39,13 +44,68 @@ pub struct PublishPlan {
 impl Default for PublishPlan {
     fn default() -> Self {
         PublishPlan {
+            video: true,
             layer_bps: [150_000, 500_000, 1_500_000],
             audio: true,
+            voice: Voice::default(),
             fps: 30,
             keyframe_every: Duration::from_secs(3),
         }
     }
 }
+
+/// How a synthetic microphone talks: 20 ms Opus-sized frames at `level` during talk spurts;
+/// between spurts Opus DTX — one small comfort-noise packet at `noise_level` every 400 ms
+/// (sequence numbers continue; the timestamp jumps over the pause, as in a real encoder).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Voice {
+    /// Audio level while talking, dBov as str0m carries it (0 = loudest, −127 = silence).
+    pub level: i8,
+    /// Audio level of the DTX packets.
+    pub noise_level: i8,
+    /// Length of a talk spurt.
+    pub talk: Duration,
+    /// Silence after each spurt; zero = talks all the time.
+    pub pause: Duration,
+    /// How far into its talk/pause cycle the voice starts.
+    pub phase: Duration,
+}
+
+impl Default for Voice {
+    fn default() -> Self {
+        Voice {
+            level: -30,
+            noise_level: -127,
+            talk: Duration::from_secs(1),
+            pause: Duration::ZERO,
+            phase: Duration::ZERO,
+        }
+    }
+}
+
+impl Voice {
+    /// A participant who never talks: DTX packets only.
+    pub fn silent() -> Voice {
+        Voice {
+            talk: Duration::ZERO,
+            pause: Duration::from_secs(1),
+            ..Voice::default()
+        }
+    }
+
+    /// Whether it is talking `since` after it started.
+    pub fn talking(&self, since: Duration) -> bool {
+        if self.pause.is_zero() {
+            return true;
+        }
+        let cycle = self.talk + self.pause;
+        let at = (since + self.phase).as_micros() % cycle.as_micros().max(1);
+        at < self.talk.as_micros()
+    }
+}
+
+/// Opus DTX: a comfort-noise packet every 20 frames (400 ms) while silent.
+const DTX_EVERY: u32 = 20;
 
 /// What arrived on one subscribe m-line.
 #[derive(Clone, Debug, Default)]
@@ -101,6 +161,9 @@ pub struct Synthetic {
     next_frame: Option<Instant>,
     next_audio: Option<Instant>,
     next_keyframe: Option<Instant>,
+    /// When audio started, and frames since the last packet sent in DTX.
+    audio_start: Option<Instant>,
+    dtx_frames: u32,
     out: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
     pub stats: Arc<Mutex<Stats>>,
     sub_kinds: HashMap<Mid, MediaKind>,
@@ -133,13 +196,15 @@ impl Synthetic {
             next_frame: None,
             next_audio: None,
             next_keyframe: None,
+            audio_start: None,
+            dtx_frames: 0,
             out: VecDeque::new(),
             stats: Arc::default(),
             sub_kinds: HashMap::new(),
         }
     }
 
-    /// The publish offer for `plan`, and which mid is which source.
+    /// The publish offer for `plan` (at least video or audio), and which mid is which source.
     pub fn publish_offer(&mut self, plan: PublishPlan) -> (String, Vec<(String, Source)>) {
         let mut api = self.publ.sdp_api();
         let mut labels = Vec::new();
@@ -147,14 +212,17 @@ impl Synthetic {
         for rid in LAYER_RIDS {
             sim.add_send_layer(SimulcastLayer::new(rid));
         }
-        let video = api.add_media(
-            MediaKind::Video,
-            Direction::SendOnly,
-            Some("synthetic".into()),
-            Some("cam".into()),
-            Some(sim),
-        );
-        labels.push((video.to_string(), Source::Cam));
+        let video = plan.video.then(|| {
+            let m = api.add_media(
+                MediaKind::Video,
+                Direction::SendOnly,
+                Some("synthetic".into()),
+                Some("cam".into()),
+                Some(sim),
+            );
+            labels.push((m.to_string(), Source::Cam));
+            m
+        });
         let audio = plan.audio.then(|| {
             let m = api.add_media(
                 MediaKind::Audio,
@@ -173,7 +241,8 @@ impl Synthetic {
             .iter()
             .zip(plan.layer_bps)
             .filter(|(_, bps)| *bps > 0)
-            .map(|(rid, bps)| Layer {
+            .filter_map(|(rid, bps)| Some((video?, rid, bps)))
+            .map(|(video, rid, bps)| Layer {
                 mid: video,
                 rid: Some(Rid::from(*rid)),
                 bps,
@@ -206,16 +275,26 @@ impl Synthetic {
             .map_err(|e| e.to_string())
     }
 
-    /// Answers the room's subscribe offer (creating the subscribe connection first time).
+    /// Answers the room's subscribe offer (creating the subscribe connection first time). An
+    /// offer the current connection cannot take is the room's fresh connection (it replaced
+    /// one that failed): it is answered on a new connection.
     pub fn sub_offer(&mut self, sdp: &str, now: Instant) -> Result<String, String> {
         let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| e.to_string())?;
         let local = self.local_sub;
         let sub = self.sub.get_or_insert_with(|| new_rtc(local, now));
-        let answer = sub
-            .sdp_api()
-            .accept_offer(offer)
-            .map_err(|e| e.to_string())?;
-        Ok(answer.to_sdp_string())
+        match sub.sdp_api().accept_offer(offer) {
+            Ok(answer) => Ok(answer.to_sdp_string()),
+            Err(_) => {
+                let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| e.to_string())?;
+                let mut fresh = new_rtc(local, now);
+                let answer = fresh
+                    .sdp_api()
+                    .accept_offer(offer)
+                    .map_err(|e| e.to_string())?;
+                self.sub = Some(fresh);
+                Ok(answer.to_sdp_string())
+            }
+        }
     }
 
     /// A datagram from `source` that arrived at `destination` (one of the two local
@@ -391,22 +470,39 @@ impl Synthetic {
                 let gap = Duration::from_millis(20);
                 self.next_audio = Some(self.next_audio.map_or(now, |t| t + gap).max(now - gap));
                 a.ts = a.ts.wrapping_add(960);
+                let start = *self.audio_start.get_or_insert(now);
+                let voice = plan.voice;
+                let talking = voice.talking(now.saturating_duration_since(start));
+                // Talking: every frame. Silent: one DTX packet per 400 ms (the first at once).
+                let send = talking || self.dtx_frames == 0;
+                self.dtx_frames = if talking {
+                    0
+                } else {
+                    (self.dtx_frames + 1) % DTX_EVERY
+                };
                 let pt = local_pt(&self.publ, Codec::Opus);
-                if let (Some(pt), Some(tx)) =
-                    (pt, self.publ.direct_api().stream_tx_by_mid(a.mid, None))
-                {
-                    let ext = ExtensionValues {
-                        audio_level: Some(-30),
-                        voice_activity: Some(true),
-                        ..Default::default()
-                    };
-                    tx.write_rtp(
-                        RtpWrite::new(pt, SeqNo::from(a.seq), a.ts, now, vec![0x78u8; 80])
-                            .ext_vals(ext),
-                    );
-                    sent += 1;
+                if send {
+                    if let (Some(pt), Some(tx)) =
+                        (pt, self.publ.direct_api().stream_tx_by_mid(a.mid, None))
+                    {
+                        let ext = ExtensionValues {
+                            audio_level: Some(if talking {
+                                voice.level
+                            } else {
+                                voice.noise_level
+                            }),
+                            voice_activity: Some(talking),
+                            ..Default::default()
+                        };
+                        let size = if talking { 80 } else { 3 };
+                        tx.write_rtp(
+                            RtpWrite::new(pt, SeqNo::from(a.seq), a.ts, now, vec![0x78u8; size])
+                                .ext_vals(ext),
+                        );
+                        sent += 1;
+                    }
+                    a.seq += 1;
                 }
-                a.seq += 1;
             }
         }
         if sent > 0 {

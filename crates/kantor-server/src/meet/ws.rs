@@ -17,8 +17,10 @@ use tokio::sync::mpsc;
 use super::room::{ClientMsg, Outbound, RoomInput, CLOSE_ENDED, CLOSE_UNAUTHORISED};
 use crate::AppState;
 
-/// Largest signalling frame (an SDP offer with three simulcast layers is ~10 KiB).
-const MAX_FRAME: usize = 64 * 1024;
+/// Largest signalling frame. A publish offer with three simulcast layers is ~10 KiB; a
+/// subscribe answer carries one m-line per remote track, and in a 100-person call with 25
+/// cameras (124 m-lines) it is larger than 64 KiB.
+const MAX_FRAME: usize = 512 * 1024;
 const HELLO_WITHIN: Duration = Duration::from_secs(10);
 /// Frames queued toward one browser before the room gives up on it.
 const SOCKET_QUEUE: usize = 512;
