@@ -49,6 +49,7 @@
 mod chat_fanout;
 mod chat_history;
 mod chat_load;
+mod chat_search;
 mod chat_store;
 mod http;
 mod import;
@@ -185,6 +186,9 @@ enum Bench {
     ChatFanout,
     /// Random pages of 50 from a channel of --messages messages.
     ChatHistory,
+    /// --messages (1,000,000) indexed across 1,000 channels, --requests (1,000) searches over
+    /// HTTP by people in some of the channels: indexing rate and search latency.
+    ChatSearch,
     /// Diagnosis without a server: --requests posts through the store, stage by stage.
     ChatStore,
     /// One publisher, --subscribers guests viewing it: forwarding cost and loss.
@@ -264,6 +268,7 @@ fn run(mut cli: Cli) -> anyhow::Result<String> {
             Bench::ChatLoad => chat_load_bench(&cli).await,
             Bench::ChatFanout => chat_fanout_bench(&cli).await,
             Bench::ChatHistory => chat_history_bench(&cli).await,
+            Bench::ChatSearch => chat_search_bench(&cli).await,
             Bench::ChatStore => chat_store_bench(&cli).await,
             Bench::Sfu => sfu_bench(&cli).await,
             Bench::MeetingJoin => meeting_join_bench(&cli).await,
@@ -924,6 +929,66 @@ async fn chat_history_bench(cli: &Cli) -> anyhow::Result<String> {
         ("messages", json!(history_messages(cli))),
         ("requests", json!(h.len())),
         ("connections", json!(connections)),
+    ]))
+}
+
+async fn chat_search_bench(cli: &Cli) -> anyhow::Result<String> {
+    let pg = pg_base(cli)?;
+    let messages = cli.messages.unwrap_or(1_000_000);
+    let requests = if cli.requests == 2000 {
+        1000
+    } else {
+        cli.requests
+    };
+    if messages < 1000 || requests == 0 {
+        bail!("chat-search needs --messages ≥ 1000 and --requests ≥ 1");
+    }
+    let backend = if pg.is_some() { "postgres" } else { "sqlite" };
+    let dir = TempDir::new()?;
+    let db = seed::Database::new(dir.path(), pg.as_deref()).await?;
+    let result = async {
+        let (kantor, boot, org, store) = bootstrap_to_seed(&dir, &db).await?;
+        let now = now_ms();
+        let seeded = chat_search::seed(&store, org, messages, now).await?;
+        store.close().await;
+        let server = kantor.start().await?;
+        say_ready(&server);
+        eprintln!(
+            "searching {requests} times as {} people …",
+            seeded.searchers.len()
+        );
+        let out = chat_search::run(&server.url, &boot.org_id, &seeded, requests, now).await;
+        let stopped = server.stop().await;
+        if out.is_err() {
+            eprintln!("server log (last lines):\n{}", kantor.log_tail());
+        }
+        stopped?;
+        Ok::<_, anyhow::Error>((seeded.index_per_s, out?))
+    }
+    .await;
+    db.drop_if_postgres().await;
+    drop(dir);
+    let (index_per_s, o) = result?;
+    let h = &o.latency;
+    eprintln!(
+        "{} searches in {:.2} s: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {:.1} results each",
+        h.len(),
+        o.elapsed.as_secs_f64(),
+        http::quantile_ms(h, 0.5),
+        http::quantile_ms(h, 0.95),
+        http::quantile_ms(h, 0.99),
+        h.max() as f64 / 1000.0,
+        o.results as f64 / h.len().max(1) as f64
+    );
+    Ok(json_line(&[
+        ("bench", json!("chat-search")),
+        ("messages", json!(messages)),
+        ("index_per_s", json!(round(index_per_s, 0))),
+        ("p50_ms", json!(round(http::quantile_ms(h, 0.5), 2))),
+        ("p95_ms", json!(round(http::quantile_ms(h, 0.95), 2))),
+        ("p99_ms", json!(round(http::quantile_ms(h, 0.99), 2))),
+        ("backend", json!(backend)),
+        ("requests", json!(h.len())),
     ]))
 }
 

@@ -183,6 +183,35 @@ pub struct SearchFilter<'a> {
     pub limit: i64,
 }
 
+/// Index rows one word may have and still count as rare (see [`search`]).
+const RARE_ROWS: usize = 1_000;
+
+/// The ids of the messages with one of a word's terms, when there are fewer than
+/// [`RARE_ROWS`] index rows for them in the organisation (one bounded index range read);
+/// `None` for a common word.
+async fn rare_messages(
+    conn: &mut AnyConnection,
+    org_id: &OrgId,
+    terms: &[String],
+) -> Result<Option<Vec<String>>> {
+    let list: Vec<String> = (0..terms.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT message_id FROM message_terms WHERE org_id = $1 AND term IN ({}) LIMIT {RARE_ROWS}",
+        list.join(", ")
+    );
+    let mut q = sqlx::query_scalar::<_, String>(&sql).bind(org_id.to_string());
+    for t in terms {
+        q = q.bind(t.clone());
+    }
+    let mut ids = q.fetch_all(&mut *conn).await?;
+    if ids.len() >= RARE_ROWS {
+        return Ok(None);
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(Some(ids))
+}
+
 /// A value to bind, in order.
 enum Bind {
     Text(String),
@@ -222,15 +251,35 @@ pub async fn search(conn: &mut AnyConnection, f: &SearchFilter<'_>) -> Result<Ve
             }
             continue;
         }
+        // A word few messages have drives the search: its messages are read first (`IN`). A
+        // common one is checked on each message met newest first (`EXISTS` on the primary
+        // key), so the search stops after `limit` hits instead of reading every message that
+        // has the word. Exclusions are always checked per message.
+        if wanted {
+            if let Some(ids) = rare_messages(conn, &f.org_id, &terms).await? {
+                // The few messages with the word, by id: read through the primary key.
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let list: Vec<String> = ids
+                    .into_iter()
+                    .map(|id| param(&mut binds, Bind::Text(id)))
+                    .collect();
+                sql.push_str(&format!(" AND x.id IN ({})", list.join(", ")));
+                continue;
+            }
+        }
         let list: Vec<String> = terms
             .into_iter()
             .map(|t| param(&mut binds, Bind::Text(t)))
             .collect();
-        sql.push_str(&format!(
-            " AND x.id {}IN (SELECT t.message_id FROM message_terms t WHERE t.org_id = $1 AND t.term IN ({}))",
-            if wanted { "" } else { "NOT " },
-            list.join(", ")
-        ));
+        let list = list.join(", ");
+        {
+            sql.push_str(&format!(
+                " AND {}EXISTS (SELECT 1 FROM message_terms t WHERE t.org_id = $1 AND t.term IN ({list}) AND t.message_id = x.id)",
+                if wanted { "" } else { "NOT " },
+            ));
+        }
     }
     if !f.authors.is_empty() {
         let list: Vec<String> = f

@@ -565,3 +565,82 @@ async fn bad_queries_are_refused_with_their_position() {
     })
     .await;
 }
+
+/// A word in more than a thousand messages is searched the other way round (each message met
+/// newest first is checked for it, instead of reading every message that has it): the answer is
+/// the same, visibility included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn common_words_are_found_newest_first_and_only_where_the_searcher_is() {
+    on_both(|backend| async move {
+        let server = TestServer::start(backend).await;
+        let owner = server.setup_owner().await;
+        let ani = person(&server, &owner.org_id, Role::Member, "Ani Lestari").await;
+        let secret = channel(&owner, "private", "rahasia").await;
+        let open = channel(&owner, "public", "umum").await;
+        join(&ani, &open).await;
+        // 1,200 messages with "laporan" written straight through the store (the way posts
+        // index them), most in the channel Ani is not in.
+        let store = &server.state().store;
+        let org: kantor_core::ids::OrgId = owner.org_id.parse().expect("org");
+        let author: kantor_core::ids::UserId = owner.id.parse().expect("user");
+        let now = server.clock.now_ms();
+        let mut tx = store.begin().await.expect("begin");
+        for i in 0..1200 {
+            let (cid, body) = if i % 100 == 0 {
+                (&open, format!("laporan umum {i}"))
+            } else {
+                (&secret, format!("laporan rahasia {i}"))
+            };
+            let cid: kantor_core::ids::ConversationId = cid.parse().expect("cid");
+            let key = format!("bulk-{i}");
+            let (id, _) = kantor_store::chat::insert_message(
+                &mut tx,
+                &kantor_store::chat::NewMessage {
+                    org_id: org,
+                    conversation_id: cid,
+                    author_id: author,
+                    client_key: &key,
+                    body: &body,
+                    mentions: "[]",
+                    attachments: "[]",
+                    quote: None,
+                    forwarded: None,
+                    mention_here: false,
+                    mention_channel: false,
+                    thread_root_id: None,
+                    in_channel: true,
+                },
+                now + i,
+            )
+            .await
+            .expect("insert");
+            let terms = kantor_store::search::terms(&body, "[]");
+            kantor_store::search::index_message(
+                &mut tx,
+                &kantor_store::search::Indexed {
+                    message_id: id,
+                    org_id: org,
+                    conversation_id: cid,
+                    created_at: now + i,
+                },
+                &terms,
+            )
+            .await
+            .expect("index");
+        }
+        tx.commit().await.expect("commit");
+        let got = found(&ani, "laporan").await;
+        assert_eq!(got.len(), 12, "{got:?}");
+        assert_eq!(got[0], "laporan umum 1100");
+        assert!(got.iter().all(|b| b.starts_with("laporan umum")));
+        // The owner sees the newest of all, and a rare word still drives its own search.
+        assert_eq!(found(&owner, "laporan").await[0], "laporan rahasia 1199");
+        assert_eq!(found(&ani, "laporan -umum").await, Vec::<String>::new());
+        say(&owner, &open, "laporan langka zamrud").await;
+        assert_eq!(
+            found(&ani, "zamrud laporan").await,
+            ["laporan langka zamrud"]
+        );
+    })
+    .await;
+}
