@@ -20,11 +20,13 @@ const RolesPage = lazy(() => import('./pages/admin/RolesPage'));
 const AuditPage = lazy(() => import('./pages/admin/AuditPage'));
 const SettingsPage = lazy(() => import('./pages/admin/SettingsPage'));
 const RetentionPage = lazy(() => import('./pages/admin/RetentionPage'));
+const IntegrationsPage = lazy(() => import('./pages/admin/IntegrationsPage'));
 const ProfilePage = lazy(() => import('./pages/ProfilePage'));
 const SecurityPage = lazy(() => import('./pages/SecurityPage'));
 const ChatPage = lazy(() => import('./pages/chat/ChatPage'));
 const MeetingsPage = lazy(() => import('./pages/meet/MeetingsPage'));
 const MeetPage = lazy(() => import('./pages/meet/MeetPage'));
+const AttendancePage = lazy(() => import('./pages/meet/AttendancePage'));
 
 export function App() {
   return (
@@ -45,6 +47,7 @@ export function App() {
             <Route index element={<HomePage />} />
             <Route path="chat/*" element={<Gate id="chat"><ChatPage /></Gate>} />
             <Route path="meet" element={<Gate id="meet"><MeetingsPage /></Gate>} />
+            <Route path="meet/:meetingId/attendance" element={<Gate id="meet"><AttendancePage /></Gate>} />
             <Route path="members" element={<Gate id="members"><MembersPage /></Gate>} />
             <Route path="members/:userId" element={<Gate id="members"><MembersPage /></Gate>} />
             <Route path="units" element={<Gate id="units"><UnitsPage /></Gate>} />
@@ -54,6 +57,7 @@ export function App() {
             <Route path="audit" element={<Gate id="audit"><AuditPage /></Gate>} />
             <Route path="settings" element={<Gate id="settings"><SettingsPage /></Gate>} />
             <Route path="chat-retention" element={<Gate id="retention"><RetentionPage /></Gate>} />
+            <Route path="integrations" element={<Gate id="integrations"><IntegrationsPage /></Gate>} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
           <Route path="*" element={<NotFoundPage />} />

@@ -219,3 +219,17 @@ export type SnippetPart = Schemas['SnippetPartDto'];
 export type Retention = Schemas['RetentionDto'];
 export type RetentionConversation = Schemas['RetentionConversationDto'];
 export type ChatExport = Schemas['ExportDto'];
+
+/** Webhooks and bots (admins): `…/chat/webhooks/incoming|outgoing|allow-list`, `…/bots`. */
+export type IncomingWebhook = Schemas['IncomingWebhookDto'];
+/** The create answer: `url` (`/hooks/{secret}`) is shown once. */
+export type CreatedIncomingWebhook = Schemas['CreatedIncomingWebhookDto'];
+export type NewIncomingWebhook = Schemas['NewIncomingWebhookInput'];
+export type OutgoingWebhook = Schemas['OutgoingWebhookDto'];
+/** The create answer: `signing_secret` is shown once. */
+export type CreatedOutgoingWebhook = Schemas['CreatedOutgoingWebhookDto'];
+export type NewOutgoingWebhook = Schemas['NewOutgoingWebhookInput'];
+export type WebhookAllowList = Schemas['AllowListDto'];
+export type Bot = Schemas['BotDto'];
+/** The create answer: `token` is shown once. */
+export type CreatedBot = Schemas['CreatedBotDto'];

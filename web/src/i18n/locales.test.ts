@@ -121,6 +121,13 @@ describe('locales', () => {
       'chat.retention_range',
       'chat.export_too_large',
       'chat.export_not_ready',
+      // docs/API.md, webhooks and bots
+      'webhook.address_refused',
+      'webhook.https_required',
+      'webhook.unresolvable',
+      'webhook.not_channel',
+      'webhook.trigger_required',
+      'webhook.rate_limited',
       // docs/meet-protocol.md
       'meeting.not_found',
       'meeting.passcode_invalid',

@@ -35,6 +35,7 @@ export const NAV: readonly NavEntry[] = [
   { id: 'roles', path: 'roles', label: 'nav.roles', icon: 'shield', section: 'admin', visible: isAdmin, testId: 'nav-roles' },
   { id: 'audit', path: 'audit', label: 'nav.audit', icon: 'list', section: 'admin', visible: isAdmin, testId: 'nav-audit' },
   { id: 'retention', path: 'chat-retention', label: 'nav.retention', icon: 'shield', section: 'admin', visible: isAdmin, testId: 'nav-retention' },
+  { id: 'integrations', path: 'integrations', label: 'nav.integrations', icon: 'globe', section: 'admin', visible: isAdmin, testId: 'nav-integrations' },
   { id: 'settings', path: 'settings', label: 'nav.settings', icon: 'settings', section: 'admin', visible: isAdmin, testId: 'nav-settings' },
 ];
 

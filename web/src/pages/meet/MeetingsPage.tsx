@@ -4,7 +4,7 @@
 
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useNavigate } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createMeeting, listMeetings, type Meeting } from '../../api/meetEndpoints';
 import { CopyButton } from '../../components/CopyButton';
@@ -23,7 +23,9 @@ import {
   parseMeetingNumber,
   reformatTyping,
 } from '../../lib/meet/number';
+import { orgPath } from '../../shell/nav';
 import { useOrgScope } from '../../shell/OrgContext';
+import { mayOpenAttendance } from './attendance';
 import './meet.css';
 
 export const meetingKeys = { list: (orgId: string) => ['meetings', orgId] as const };
@@ -187,7 +189,7 @@ function JoinCard() {
 
 function MeetingRow({ m }: { m: Meeting }) {
   const { t } = useTranslation();
-  const { me } = useOrgScope();
+  const { me, membership } = useOrgScope();
   const lang = useLanguage();
   const navigate = useNavigate();
   const zone = me.user.time_zone;
@@ -205,17 +207,24 @@ function MeetingRow({ m }: { m: Meeting }) {
           {live ? <span>{t('meet.participantCount', { count: formatNumber(m.participant_count, lang) })}</span> : null}
         </div>
       </div>
-      {live ? (
-        <div className="meet-row-actions">
-          <span className="badge badge-success">{t('meet.live')}</span>
-          {m.passcode ? <CopyButton text={joinLink(window.location.origin, m.number, m.passcode)} label={t('meet.copyLink')} className="btn btn-ghost btn-sm" testId="meeting-copy-link" /> : null}
-          <button type="button" className="btn btn-primary btn-sm" onClick={() => navigate(meetPath(m.number, m.passcode))} data-testid="meeting-rejoin">
-            {t('meet.join')}
-          </button>
-        </div>
-      ) : (
-        <span className="badge">{t('meet.ended')}</span>
-      )}
+      <div className="meet-row-actions">
+        {mayOpenAttendance({ role: membership.role, isLeader: membership.is_leader, userId: me.user.id }, m) ? (
+          <Link to={orgPath(m.org_id, `meet/${encodeURIComponent(m.id)}/attendance`)} className="btn btn-ghost btn-sm" data-testid="meeting-attendance">
+            {t('attendance.open')}
+          </Link>
+        ) : null}
+        {live ? (
+          <>
+            <span className="badge badge-success">{t('meet.live')}</span>
+            {m.passcode ? <CopyButton text={joinLink(window.location.origin, m.number, m.passcode)} label={t('meet.copyLink')} className="btn btn-ghost btn-sm" testId="meeting-copy-link" /> : null}
+            <button type="button" className="btn btn-primary btn-sm" onClick={() => navigate(meetPath(m.number, m.passcode))} data-testid="meeting-rejoin">
+              {t('meet.join')}
+            </button>
+          </>
+        ) : (
+          <span className="badge">{t('meet.ended')}</span>
+        )}
+      </div>
     </li>
   );
 }
