@@ -235,6 +235,10 @@ pub async fn search(conn: &mut AnyConnection, f: &SearchFilter<'_>) -> Result<Ve
         "x.org_id = $1 AND x.deleted_at IS NULL AND x.conversation_id IN
          (SELECT cm.conversation_id FROM conversation_members cm WHERE cm.user_id = $2 AND cm.org_id = $1)",
     );
+    // Set when a rare word's message ids drive the search: then the date index must not be
+    // used for the order (SQLite would walk every message by date checking the few ids), so
+    // the order is on an expression the index does not cover.
+    let mut by_ids = false;
     let mut groups: Vec<(bool, Vec<String>)> = Vec::new();
     groups.extend(f.words.iter().map(|w| (true, w.clone())));
     if f.has_file {
@@ -266,6 +270,7 @@ pub async fn search(conn: &mut AnyConnection, f: &SearchFilter<'_>) -> Result<Ve
                     .map(|id| param(&mut binds, Bind::Text(id)))
                     .collect();
                 sql.push_str(&format!(" AND x.id IN ({})", list.join(", ")));
+                by_ids = true;
                 continue;
             }
         }
@@ -318,7 +323,8 @@ pub async fn search(conn: &mut AnyConnection, f: &SearchFilter<'_>) -> Result<Ve
         ));
     }
     sql.push_str(&format!(
-        " ORDER BY x.created_at DESC, x.id DESC LIMIT {}",
+        " ORDER BY {} DESC, x.id DESC LIMIT {}",
+        if by_ids { "x.created_at + 0" } else { "x.created_at" },
         f.limit.clamp(1, 500)
     ));
     chat::messages_where(conn, &sql, move |mut q| {
