@@ -324,7 +324,11 @@ pub async fn search(conn: &mut AnyConnection, f: &SearchFilter<'_>) -> Result<Ve
     }
     sql.push_str(&format!(
         " ORDER BY {} DESC, x.id DESC LIMIT {}",
-        if by_ids { "x.created_at + 0" } else { "x.created_at" },
+        if by_ids {
+            "x.created_at + 0"
+        } else {
+            "x.created_at"
+        },
         f.limit.clamp(1, 500)
     ));
     chat::messages_where(conn, &sql, move |mut q| {

@@ -477,9 +477,7 @@ async fn remind(
     key: &str,
 ) -> ApiResult<CommandResultDto> {
     let user = state.store.user(who.user_id).await?;
-    let zone = jiff::tz::TimeZone::get(&user.time_zone).unwrap_or_else(|_| {
-        jiff::tz::TimeZone::get("Asia/Jakarta").unwrap_or(jiff::tz::TimeZone::UTC)
-    });
+    let zone = crate::clock::user_zone(&user.time_zone);
     let now = state.clock.now_ms();
     let now_ts = jiff::Timestamp::from_millisecond(now).map_err(|e| anyhow::anyhow!(e))?;
     let parsed = command::parse_remind(args, now_ts, &zone)?;
@@ -514,7 +512,9 @@ async fn remind(
             let m = kantor_store::orgs::membership(&mut conn, who.org_id, id)
                 .await
                 .map_err(|_| bad())?;
-            if m.status != MemberStatus::Active || cmds_is_bot(&mut conn, id).await? {
+            if m.status != MemberStatus::Active
+                || kantor_store::integrations::is_bot(&mut conn, id).await?
+            {
                 return Err(bad());
             }
             (Some(id), None)
@@ -572,10 +572,6 @@ async fn remind(
     let mut out = CommandResultDto::new(CommandOutcome::ReminderSet);
     out.reminder = Some(dto);
     Ok(out)
-}
-
-async fn cmds_is_bot(conn: &mut kantor_store::Conn, id: UserId) -> ApiResult<bool> {
-    Ok(kantor_store::integrations::is_bot(conn, id).await?)
 }
 
 /// One's pending reminders in this organisation, soonest first.

@@ -503,9 +503,7 @@ struct Look {
 impl Look {
     async fn of(state: &AppState, user: UserId) -> ApiResult<Look> {
         let user = state.store.user(user).await?;
-        let zone = jiff::tz::TimeZone::get(&user.time_zone).unwrap_or_else(|_| {
-            jiff::tz::TimeZone::get("Asia/Jakarta").unwrap_or(jiff::tz::TimeZone::UTC)
-        });
+        let zone = crate::clock::user_zone(&user.time_zone);
         Ok(Look {
             english: user.language == "en",
             zone,
@@ -533,27 +531,17 @@ impl Look {
         let Some(z) = self.at(ms) else {
             return String::new();
         };
-        let weekday = z.weekday().to_monday_zero_offset() as usize;
-        let month = (z.month() - 1) as usize;
-        let (days, months) = if self.english {
-            (EN_DAYS, EN_MONTHS)
-        } else {
-            (ID_DAYS, ID_MONTHS)
-        };
         format!(
             "{}, {} {} {}",
-            days[weekday],
+            crate::clock::day_name(z.weekday(), self.english, false),
             z.day(),
-            months[month],
+            crate::clock::month_name(z.month(), self.english, false),
             z.year()
         )
     }
 
     fn zone_name(&self, ms: i64) -> String {
-        self.at(ms)
-            .map(|z| z.strftime("%Z").to_string())
-            .filter(|s| s.chars().all(|c| c.is_ascii_alphabetic()))
-            .unwrap_or_default()
+        crate::clock::zone_abbreviation(&self.zone, ms).unwrap_or_default()
     }
 
     fn day(&self, ms: i64) -> String {
@@ -562,47 +550,6 @@ impl Look {
             .unwrap_or_default()
     }
 }
-
-const ID_DAYS: [&str; 7] = [
-    "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
-];
-const EN_DAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-const ID_MONTHS: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-const EN_MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// When the report is "of": the window's start, else the first stay, else the meeting's
 /// creation.

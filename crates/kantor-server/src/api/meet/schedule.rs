@@ -238,21 +238,23 @@ fn summary(s: &Series, english: bool) -> String {
     };
     let sep = if english { ':' } else { '.' };
     let t = s.start.time();
+    let tz = crate::clock::user_zone(&s.zone);
+    let first = tz
+        .to_ambiguous_zoned(s.start)
+        .compatible()
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(0);
     format!(
         "{how}, {:02}{sep}{:02} {}",
         t.hour(),
         t.minute(),
-        zone_abbreviation(&s.zone)
+        zone_abbreviation(&tz, &s.zone, first)
     )
 }
 
-fn zone_abbreviation(zone: &str) -> String {
-    match zone {
-        "Asia/Jakarta" | "Asia/Pontianak" => "WIB".to_string(),
-        "Asia/Makassar" => "WITA".to_string(),
-        "Asia/Jayapura" => "WIT".to_string(),
-        other => other.to_string(),
-    }
+/// The zone's abbreviation at `ms` (WIB, WITA, WIT…), else its name.
+fn zone_abbreviation(tz: &TimeZone, name: &str, ms: i64) -> String {
+    crate::clock::zone_abbreviation(tz, ms).unwrap_or_else(|| name.to_string())
 }
 
 /// The organisation's holidays from a series' first day on (for expanding weekday series).
@@ -943,33 +945,18 @@ async fn audience(
 
 /// An occurrence's time for a person: "Sen, 30 Nov 2026 09.00 WIB" in their zone.
 fn when_for(start_ms: i64, zone_name: &str, english: bool) -> String {
-    let tz = TimeZone::get(zone_name).unwrap_or(TimeZone::UTC);
+    let tz = crate::clock::user_zone(zone_name);
     let Ok(t) = Timestamp::from_millisecond(start_ms) else {
         return String::new();
     };
-    let z = t.to_zoned(tz);
-    let (days, months): (&[&str; 7], &[&str; 12]) = if english {
-        (
-            &["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-            &[
-                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-            ],
-        )
-    } else {
-        (
-            &["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"],
-            &[
-                "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
-            ],
-        )
-    };
-    let abbr = zone_abbreviation(zone_name);
+    let z = t.to_zoned(tz.clone());
+    let abbr = zone_abbreviation(&tz, zone_name, start_ms);
     let sep = if english { ':' } else { '.' };
     format!(
         "{}, {} {} {} {:02}{sep}{:02} {abbr}",
-        days[z.weekday().to_monday_zero_offset() as usize],
+        crate::clock::day_name(z.weekday(), english, true),
         z.day(),
-        months[(z.month() - 1) as usize],
+        crate::clock::month_name(z.month(), english, true),
         z.year(),
         z.hour(),
         z.minute()
